@@ -1,0 +1,91 @@
+/**
+ * Every project config key, in one table: `Pulumi.yaml`'s `config:` block and the README's
+ * config reference are checked against it by the tests, and `loadConfig()` reads exactly these.
+ * Optional keys carry a default (an empty string means "not set") because the Pulumi CLI treats a
+ * declared key without a default as required.
+ */
+
+export type ConfigValueType = "string" | "integer" | "boolean" | "array";
+
+export interface ConfigKeySpec {
+    /** Key without the `palette-airgap:` namespace. */
+    key: string;
+    type: ConfigValueType;
+    description: string;
+    /** Default applied when the stack does not set the key; absent means required. */
+    default?: string | number | boolean | string[];
+    /** Set with `pulumi config set --secret`; never read as plain text. */
+    secret?: boolean;
+    /** A valid value, quoted in error messages and the README. */
+    example: string;
+}
+
+export const PROJECT_NAME = "palette-airgap";
+
+export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
+    // vSphere connection and placement
+    { key: "vsphereServer", type: "string", description: "vCenter host name or IP (no scheme).", example: "vcenter.lab.internal" },
+    { key: "vsphereUser", type: "string", description: "vCenter user with the Palette installation privileges.", example: "palette-installer@vsphere.local" },
+    { key: "vspherePassword", type: "string", secret: true, description: "vCenter password (secret).", example: "pulumi config set --secret vspherePassword '<password>'" },
+    { key: "vsphereAllowUnverifiedSsl", type: "boolean", default: false, description: "Skip TLS verification of vCenter. Prefer vsphereCaFile.", example: "false" },
+    { key: "vsphereCaFile", type: "string", default: "", description: "Absolute path of the PEM CA bundle that signed vCenter's certificate.", example: "/etc/pki/vcenter-ca.pem" },
+    { key: "datacenter", type: "string", description: "vSphere datacenter name.", example: "dc-lab" },
+    { key: "cluster", type: "string", default: "", description: "Compute cluster to import into (set this or resourcePool).", example: "cluster-01" },
+    { key: "resourcePool", type: "string", default: "", description: "Resource pool path under the datacenter's host folder (set this or cluster).", example: "cluster-01/Resources/palette" },
+    { key: "datastore", type: "string", description: "Datastore for the template and the file-server VM.", example: "vsanDatastore" },
+    { key: "network", type: "string", description: "Port group every OVF network is mapped to.", example: "VM Network" },
+    { key: "templateFolder", type: "string", default: "spectro-templates", description: "VM-and-Template folder path under the datacenter (created).", example: "spectro-templates" },
+
+    // The OS+K8s OVA
+    { key: "ovaSource", type: "string", description: "OVA location: an absolute local path or an http(s) URL of an internal mirror.", example: "https://mirror.lab.internal/palette/u-2204-0-k-12510-0.ova" },
+    { key: "ovaSha256", type: "string", default: "", description: "Expected sha256 of the whole OVA file (64 hex digits).", example: "3f5a…(64 hex digits)" },
+    { key: "templateName", type: "string", default: "", description: "Template name override; must start with r_. Default: r_ + the OVA's file name.", example: "r_u-2204-0-k-12510-0" },
+    { key: "markAsTemplate", type: "boolean", default: true, description: "Mark the imported VM as a template.", example: "true" },
+    { key: "diskProvisioning", type: "string", default: "thin", description: "Disk provisioning of the imported template: thin, thick or eagerZeroedThick.", example: "thin" },
+
+    // The registry
+    { key: "registryKind", type: "string", description: "Registry kind: harbor, ecr or generic (any OCI registry, nothing created).", example: "harbor" },
+    { key: "registryEndpoint", type: "string", default: "", description: "Harbor/generic registry host[:port]; https:// is accepted, http:// is refused.", example: "harbor.lab.internal" },
+    { key: "registryUsername", type: "string", default: "", description: "Harbor/generic registry user (Harbor: one allowed to create projects).", example: "admin" },
+    { key: "registryPassword", type: "string", secret: true, default: "", description: "Harbor/generic registry password (secret).", example: "pulumi config set --secret registryPassword '<password>'" },
+    { key: "registryCaFile", type: "string", default: "", description: "Absolute path of the registry's CA certificate (PEM); Palette asks for it too.", example: "/etc/pki/harbor-ca.crt" },
+    { key: "registryInsecure", type: "boolean", default: false, description: "Explicit opt-in to skip TLS verification of the registry. HTTPS is still required.", example: "false" },
+    { key: "packBase", type: "string", default: "spectro-packs", description: "Repository base for packs (private).", example: "spectro-packs" },
+    { key: "imageBase", type: "string", default: "spectro-images", description: "Repository base for images (public).", example: "spectro-images" },
+    { key: "ecrRegion", type: "string", default: "", description: "ECR: region of the private registry holding the packs.", example: "us-east-1" },
+    { key: "ecrPublicImages", type: "boolean", default: true, description: "ECR: images in ECR Public (us-east-1); false keeps them in private ECR.", example: "true" },
+
+    // The setup run
+    { key: "setupBinary", type: "string", description: "Absolute path of the airgap setup binary (airgap-v<version>.bin).", example: "/opt/palette/airgap-v4.2.13.bin" },
+    { key: "setupBinarySha256", type: "string", default: "", description: "Expected sha256 of the setup binary (from Spectro Cloud support).", example: "9b1c…(64 hex digits)" },
+    { key: "packBinaries", type: "array", default: [], description: "Absolute paths of optional airgap-pack-<name>-<version>.bin files.", example: '["/opt/palette/packs/airgap-pack-cni-calico-3.25.1.bin"]' },
+    { key: "workDir", type: "string", default: "/var/tmp/palette-airgap", description: "Working directory of the setup run (30 GB free space needed).", example: "/var/tmp/palette-airgap" },
+
+    // The manifest file server
+    { key: "fileServerMode", type: "string", default: "vm", description: "vm (a VM cloned from fileServerTemplate) or docker (a container on fileServerDockerHost).", example: "vm" },
+    { key: "fileServerName", type: "string", default: "palette-manifests", description: "Name of the file-server VM or container.", example: "palette-manifests" },
+    { key: "fileServerTemplate", type: "string", default: "", description: "vm mode: base VM template (Ubuntu with cloud-init) to clone.", example: "ubuntu-2204-cloudinit" },
+    { key: "fileServerCpus", type: "integer", default: 2, description: "vm mode: vCPUs.", example: "2" },
+    { key: "fileServerMemoryMb", type: "integer", default: 4096, description: "vm mode: memory in MiB.", example: "4096" },
+    { key: "fileServerDiskGb", type: "integer", default: 60, description: "vm mode: disk size in GiB (the manifests unzip to a few GiB).", example: "60" },
+    { key: "fileServerIp", type: "string", default: "", description: "vm mode: static address in CIDR form; empty means DHCP.", example: "10.10.100.50/24" },
+    { key: "fileServerGateway", type: "string", default: "", description: "vm mode: default gateway, required with fileServerIp.", example: "10.10.100.1" },
+    { key: "fileServerDns", type: "array", default: [], description: "vm mode: DNS servers, required with fileServerIp.", example: '["10.10.100.2"]' },
+    { key: "fileServerPort", type: "integer", default: 0, description: "Port the manifests are served on; 0 means 80, or 443 with TLS.", example: "8080" },
+    { key: "fileServerSshUser", type: "string", default: "ubuntu", description: "vm mode: SSH user used to publish the manifests.", example: "ubuntu" },
+    { key: "fileServerSshPublicKey", type: "string", default: "", description: "vm mode: SSH public key authorised on the VM.", example: "ssh-ed25519 AAAAC3Nza… ops@lab" },
+    { key: "fileServerSshPrivateKey", type: "string", secret: true, default: "", description: "vm mode: SSH private key matching fileServerSshPublicKey (secret).", example: "pulumi config set --secret fileServerSshPrivateKey < ~/.ssh/palette_ed25519" },
+    { key: "fileServerTlsCertFile", type: "string", default: "", description: "Serve HTTPS with this certificate (PEM, absolute path); with fileServerTlsKeyFile.", example: "/etc/pki/manifests.crt" },
+    { key: "fileServerTlsKeyFile", type: "string", default: "", description: "Private key of fileServerTlsCertFile (PEM, absolute path).", example: "/etc/pki/manifests.key" },
+    { key: "fileServerDockerHost", type: "string", default: "", description: "docker mode: Docker host, unix:// or ssh://.", example: "ssh://ops@docker01.lab.internal" },
+    { key: "fileServerImage", type: "string", default: "", description: "docker mode: web server image, from the private registry.", example: "harbor.lab.internal/library/nginx:1.27" },
+];
+
+/** The spec of `key`; throws for a key that is not declared (a programming error). */
+export function configKey(key: string): ConfigKeySpec {
+    const spec = CONFIG_KEYS.find((candidate) => candidate.key === key);
+    if (!spec) {
+        throw new Error(`palette-airgap: config key "${key}" is not declared in CONFIG_KEYS`);
+    }
+    return spec;
+}

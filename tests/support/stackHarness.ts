@@ -1,0 +1,250 @@
+/**
+ * Runs the real program (index.ts) for a stack file of stacks/ under the Pulumi SDK's mock
+ * engine (`pulumi.runtime.setMocks`): the Pulumi CLI and provider plugins cannot run here.
+ * Returns every registered resource with its inputs as the engine received them, including
+ * which input paths were sent as secrets.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+
+export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+const PROGRAM = path.join(PROJECT_ROOT, "index.ts");
+
+export interface RegisteredResource {
+    type: string;
+    name: string;
+    /** URN of the parent, or undefined for the stack's direct children. */
+    parent?: string;
+    urn: string;
+    /** Inputs with secrets unwrapped. */
+    inputs: Record<string, unknown>;
+    /** Inputs exactly as serialized to the engine (secrets appear as signature objects). */
+    wireInputs: Record<string, unknown>;
+    /** Dotted paths of inputs sent as secrets, e.g. `password`. */
+    secretPaths: string[];
+    custom: boolean;
+    provider?: string;
+}
+
+export interface StackRun {
+    resources: RegisteredResource[];
+    /** Stack outputs (the program's exports), resolved. */
+    outputs: Record<string, unknown>;
+    /** Names of the outputs that are secret. */
+    secretOutputs: string[];
+    /** Invokes the program made, with their arguments. */
+    invokes: { token: string; args: Record<string, unknown> }[];
+}
+
+export interface RunOptions {
+    /** Secret config values by key (without namespace), set as `--secret` values are. */
+    secrets?: Record<string, string>;
+    /** Plain config values by key (without namespace) that replace or add to the stack file's. */
+    overrides?: Record<string, unknown>;
+    /** Keys (without namespace) removed from the stack file before the run. */
+    remove?: string[];
+    /** Run as `pulumi preview` (outputs of new resources unknown). */
+    preview?: boolean;
+}
+
+/** Secrets every test stack needs, with values that are easy to search for in state. */
+export const TEST_SECRETS: Record<string, string> = {
+    vspherePassword: "vsphere-Pa55-SECRET-1",
+    registryPassword: "registry-Pa55-SECRET-2",
+    fileServerSshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nSSH-KEY-SECRET-3\n-----END OPENSSH PRIVATE KEY-----",
+};
+
+/** The stack names that have a file in stacks/. */
+export function stackNames(): string[] {
+    return fs
+        .readdirSync(path.join(PROJECT_ROOT, "stacks"))
+        .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
+        .filter((name): name is string => name !== undefined)
+        .sort();
+}
+
+/** The `palette-airgap:` config of a stack file as key → value (namespace removed). */
+export function readStackConfig(stack: string): Record<string, unknown> {
+    const file = path.join(PROJECT_ROOT, "stacks", `Pulumi.${stack}.yaml`);
+    const document = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
+    const config: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(document.config ?? {})) {
+        config[key.replace(/^palette-airgap:/, "")] = value;
+    }
+    return config;
+}
+
+/** The secrets a stack file needs (the ones the README tells users to set). */
+export function secretsFor(stack: string): Record<string, string> {
+    const config = readStackConfig(stack);
+    const secrets: Record<string, string> = { vspherePassword: TEST_SECRETS.vspherePassword };
+    if (config.registryKind !== "ecr") {
+        secrets.registryPassword = TEST_SECRETS.registryPassword;
+    }
+    if (config.fileServerSshPublicKey) {
+        secrets.fileServerSshPrivateKey = TEST_SECRETS.fileServerSshPrivateKey;
+    }
+    return secrets;
+}
+
+/** Runs index.ts for `stack` under mocks. A config error is thrown as the program throws it. */
+export async function runStack(stack: string, options: RunOptions = {}): Promise<StackRun> {
+    const plain = { ...readStackConfig(stack), ...(options.overrides ?? {}) };
+    for (const key of options.remove ?? []) {
+        delete plain[key];
+    }
+    const secrets = options.secrets ?? secretsFor(stack);
+    const allConfig: Record<string, string> = {};
+    for (const [key, value] of Object.entries(plain)) {
+        // The CLI hands structured values (lists, booleans, numbers) to programs JSON-encoded.
+        allConfig[`palette-airgap:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    for (const [key, value] of Object.entries(secrets)) {
+        allConfig[`palette-airgap:${key}`] = value;
+    }
+    pulumi.runtime.setAllConfig(allConfig, Object.keys(secrets).map((key) => `palette-airgap:${key}`));
+
+    const run: StackRun = { resources: [], outputs: {}, secretOutputs: [], invokes: [] };
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => ({ id: options.preview ? undefined : `${args.name}-id`, state: mockState(args.type, args.inputs) }),
+            call: (args) => {
+                run.invokes.push({ token: args.token, args: args.inputs });
+                return mockInvoke(args.token, args.inputs);
+            },
+        },
+        "palette-airgap",
+        stack,
+        options.preview ?? false,
+    );
+    activeRun = run;
+    try {
+        clearProgramModules();
+        const program = require(PROGRAM) as Record<string, unknown>;
+        for (const [name, value] of Object.entries(program)) {
+            if (pulumi.Output.isInstance(value)) {
+                run.outputs[name] = await outputValue(value);
+                if (await pulumi.isSecret(value)) {
+                    run.secretOutputs.push(name);
+                }
+            } else if (value !== undefined) {
+                run.outputs[name] = value;
+            }
+        }
+        await waitForRPCs();
+    } finally {
+        activeRun = undefined;
+    }
+    return run;
+}
+
+/** Type + name + parent (by type and name) of every resource: the URN-relevant shape. */
+export function resourceGraph(run: StackRun): string[] {
+    const byUrn = new Map(run.resources.map((resource) => [resource.urn, resource]));
+    return run.resources
+        .map((resource) => {
+            const parent = resource.parent ? byUrn.get(resource.parent) : undefined;
+            return `${resource.type} ${resource.name}${parent ? ` <- ${parent.type} ${parent.name}` : ""}`;
+        })
+        .sort();
+}
+
+export function findResource(run: StackRun, type: string): RegisteredResource[] {
+    return run.resources.filter((resource) => resource.type === type);
+}
+
+// --- mock engine behaviour ------------------------------------------------------------------
+
+/** What the provider would return: inputs, plus the computed outputs our code reads. */
+function mockState(type: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    return { ...inputs };
+}
+
+function mockInvoke(token: string, args: Record<string, unknown>): Record<string, unknown> {
+    switch (token) {
+        case "vsphere:index/getDatacenter:getDatacenter":
+            return { id: "datacenter-3", name: args.name, virtualMachines: [] };
+        default:
+            return args;
+    }
+}
+
+// --- capturing what the engine receives -----------------------------------------------------
+
+let activeRun: StackRun | undefined;
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+// The SDK's mock monitor unwraps secrets before calling newResource; wrap it once to keep the
+// request exactly as serialized, which is what a real engine would store.
+const mocksModule = require("@pulumi/pulumi/runtime/mocks");
+const originalRegister = mocksModule.MockMonitor.prototype.registerResource;
+mocksModule.MockMonitor.prototype.registerResource = function (req: any, callback: any) {
+    const wire = req.getObject().toJavaScript() as Record<string, unknown>;
+    const type = req.getType() as string;
+    const name = req.getName() as string;
+    const wrapped = (error: unknown, response: any) => {
+        if (!error && activeRun) {
+            activeRun.resources.push({
+                type,
+                name,
+                urn: response.getUrn(),
+                parent: req.getParent() || undefined,
+                inputs: unwrapSecrets(wire) as Record<string, unknown>,
+                wireInputs: wire,
+                secretPaths: secretPaths(wire),
+                custom: req.getCustom(),
+                provider: req.getProvider() || undefined,
+            });
+        }
+        callback(error, response);
+    };
+    return originalRegister.call(this, req, wrapped);
+};
+
+function isSecretValue(value: unknown): value is { value: unknown } {
+    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
+}
+
+function unwrapSecrets(value: unknown): unknown {
+    if (isSecretValue(value)) {
+        return unwrapSecrets(value.value);
+    }
+    if (Array.isArray(value)) {
+        return value.map(unwrapSecrets);
+    }
+    if (typeof value === "object" && value !== null) {
+        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, unwrapSecrets(item)]));
+    }
+    return value;
+}
+
+function secretPaths(value: unknown, prefix = ""): string[] {
+    if (isSecretValue(value)) {
+        return [prefix];
+    }
+    if (typeof value === "object" && value !== null) {
+        return Object.entries(value).flatMap(([key, item]) => secretPaths(item, prefix ? `${prefix}.${key}` : key));
+    }
+    return [];
+}
+
+function clearProgramModules(): void {
+    for (const file of Object.keys(require.cache)) {
+        if (file.startsWith(PROJECT_ROOT) && !file.includes(`${path.sep}node_modules${path.sep}`) && !file.includes(`${path.sep}tests${path.sep}`)) {
+            delete require.cache[file];
+        }
+    }
+}
+
+/** An output's value; during a preview an unknown value resolves to the SDK's unknown marker. */
+function outputValue<T>(output: pulumi.Output<T>): Promise<T> {
+    return (output as unknown as { promise(withUnknowns: boolean): Promise<T> }).promise(true);
+}
+
+const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+function waitForRPCs(): Promise<void> {
+    return settings.waitForRPCs();
+}
