@@ -239,7 +239,7 @@ function readRegistry(reader: ConfigReader): RegistrySettings {
 }
 
 function readSetup(reader: ConfigReader): SetupSettings {
-    const binary = reader.absolutePath("setupBinary") ?? "";
+    const binary = reader.requiredAbsolutePath("setupBinary");
     const packPaths = reader.stringArray("packBinaries");
     const packBinaries: PackBinary[] = [];
     const seen = new Map<string, string>();
@@ -264,7 +264,7 @@ function readSetup(reader: ConfigReader): SetupSettings {
         binary,
         sha256: reader.sha256("setupBinarySha256"),
         packBinaries,
-        workDir: reader.absolutePath("workDir") ?? "",
+        workDir: reader.requiredAbsolutePath("workDir"),
     };
 }
 
@@ -489,6 +489,10 @@ class ConfigReader {
             this.problem(key, `"${value}" is not an absolute path; e.g. ${configKey(key).example}`);
         }
         return value;
+    }
+
+    requiredAbsolutePath(key: string): string {
+        return this.requiredString(key) === "" ? "" : (this.absolutePath(key) ?? "");
     }
 
     sha256(key: string): string | undefined {

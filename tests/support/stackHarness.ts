@@ -26,6 +26,8 @@ export interface RegisteredResource {
     secretPaths: string[];
     custom: boolean;
     provider?: string;
+    /** Provider plugin version requested for the resource. */
+    version?: string;
 }
 
 export interface StackRun {
@@ -35,7 +37,7 @@ export interface StackRun {
     /** Names of the outputs that are secret. */
     secretOutputs: string[];
     /** Invokes the program made, with their arguments. */
-    invokes: { token: string; args: Record<string, unknown> }[];
+    invokes: { token: string; args: Record<string, unknown>; provider?: string }[];
 }
 
 export interface RunOptions {
@@ -111,7 +113,7 @@ export async function runStack(stack: string, options: RunOptions = {}): Promise
         {
             newResource: (args) => ({ id: options.preview ? undefined : `${args.name}-id`, state: mockState(args.type, args.inputs) }),
             call: (args) => {
-                run.invokes.push({ token: args.token, args: args.inputs });
+                run.invokes.push({ token: args.token, args: args.inputs, provider: args.provider });
                 return mockInvoke(args.token, args.inputs);
             },
         },
@@ -133,11 +135,24 @@ export async function runStack(stack: string, options: RunOptions = {}): Promise
                 run.outputs[name] = value;
             }
         }
-        await waitForRPCs();
     } finally {
+        // Let every registration the program started reach the mock engine, even after a throw,
+        // so that lastRun() shows what a failed program would have created.
+        await waitForRPCs();
         activeRun = undefined;
+        lastRunResult = run;
     }
     return run;
+}
+
+let lastRunResult: StackRun | undefined;
+
+/** The last run, also when the program threw: what it registered before failing. */
+export function lastRun(): StackRun {
+    if (!lastRunResult) {
+        throw new Error("runStack() has not run yet");
+    }
+    return lastRunResult;
 }
 
 /** Type + name + parent (by type and name) of every resource: the URN-relevant shape. */
@@ -197,6 +212,7 @@ mocksModule.MockMonitor.prototype.registerResource = function (req: any, callbac
                 secretPaths: secretPaths(wire),
                 custom: req.getCustom(),
                 provider: req.getProvider() || undefined,
+                version: req.getVersion() || undefined,
             });
         }
         callback(error, response);

@@ -1,0 +1,131 @@
+/**
+ * Each stack file of stacks/, run through the real program under the SDK's mock engine (the
+ * Pulumi CLI cannot run here): its resource graph, its outputs, and its secrets.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { PROJECT_ROOT, StackRun, TEST_SECRETS, findResource, resourceGraph, runStack, stackNames } from "../support/stackHarness";
+
+const SNAPSHOT_DIR = path.join(PROJECT_ROOT, "tests", "snapshots");
+
+/**
+ * Golden resource graph (type + name + parent) per stack: a change here changes URNs, which
+ * Pulumi turns into replacements, so it must show up in review. `UPDATE_SNAPSHOTS=1` rewrites.
+ */
+function assertGraphSnapshot(stack: string, run: StackRun): void {
+    const file = path.join(SNAPSHOT_DIR, `${stack}.graph.json`);
+    const graph = resourceGraph(run);
+    if (process.env.UPDATE_SNAPSHOTS === "1") {
+        fs.mkdirSync(SNAPSHOT_DIR, { recursive: true });
+        fs.writeFileSync(file, JSON.stringify(graph, null, 2) + "\n");
+    }
+    assert.ok(fs.existsSync(file), `no snapshot ${file}; run UPDATE_SNAPSHOTS=1 npm run test:unit and review it`);
+    assert.deepStrictEqual(graph, JSON.parse(fs.readFileSync(file, "utf8")), `resource graph of ${stack} changed (URNs change: resources would be replaced)`);
+}
+
+describe("stack files (program under the SDK's mock engine)", () => {
+    it("stacks/ holds the harbor-lab and ecr-prod stacks", () => {
+        assert.ok(stackNames().includes("harbor-lab") && stackNames().includes("ecr-prod"), stackNames().join(", "));
+    });
+
+    for (const stack of stackNames()) {
+        describe(stack, () => {
+            let run: StackRun;
+            before(async () => {
+                run = await runStack(stack);
+            });
+
+            it("matches its golden resource graph", () => assertGraphSnapshot(stack, run));
+
+            it("parents every resource under the AirgapEnvironment component", () => {
+                const [top] = findResource(run, "palette-airgap:index:AirgapEnvironment");
+                assert.ok(top, "no AirgapEnvironment");
+                const byUrn = new Map(run.resources.map((resource) => [resource.urn, resource]));
+                for (const resource of run.resources.filter((candidate) => candidate !== top)) {
+                    let ancestor = resource.parent ? byUrn.get(resource.parent) : undefined;
+                    while (ancestor && ancestor !== top) {
+                        ancestor = ancestor.parent ? byUrn.get(ancestor.parent) : undefined;
+                    }
+                    assert.strictEqual(ancestor, top, `${resource.type} ${resource.name} is not under the AirgapEnvironment`);
+                }
+            });
+
+            it("creates the VM-and-Template folder through the explicit vSphere provider", () => {
+                const [provider] = findResource(run, "pulumi:providers:vsphere");
+                const [folder] = findResource(run, "vsphere:index/folder:Folder");
+                assert.strictEqual(folder.inputs.type, "vm");
+                assert.strictEqual(folder.inputs.datacenterId, "datacenter-3");
+                assert.ok(folder.provider?.startsWith(provider.urn), `folder provider ${folder.provider} is not ${provider.urn}`);
+                assert.strictEqual(run.outputs.templateFolder, `/${run.invokes[0].args.name}/vm/${folder.inputs.path}`);
+            });
+
+            it("sends the vSphere password only as a secret", () => {
+                const [provider] = findResource(run, "pulumi:providers:vsphere");
+                assert.deepStrictEqual(provider.secretPaths, ["password"]);
+                assert.strictEqual(provider.inputs.password, TEST_SECRETS.vspherePassword);
+            });
+
+            it("has no secret value in plain text in any resource input or output", () => {
+                const secretValues = Object.values(TEST_SECRETS);
+                for (const resource of run.resources) {
+                    const plainParts = JSON.stringify(stripSecrets(resource.wireInputs));
+                    for (const secret of secretValues) {
+                        assert.ok(!plainParts.includes(secret), `${resource.type} ${resource.name} holds a secret in plain text`);
+                    }
+                }
+                const outputs = JSON.stringify(run.outputs);
+                for (const secret of secretValues) {
+                    assert.ok(!outputs.includes(secret), "a stack output holds a secret");
+                }
+            });
+
+            it("exports the template name and folder Palette asks for", () => {
+                assert.strictEqual(run.outputs.templateName, "r_u-2204-0-k-12510-0");
+                assert.match(String(run.outputs.templateFolder), /^\/[^/]+\/vm\/.+/);
+            });
+
+            it("declares the same graph in preview", async () => {
+                const preview = await runStack(stack, { preview: true });
+                assert.deepStrictEqual(resourceGraph(preview), resourceGraph(run));
+            });
+        });
+    }
+
+    it("harbor-lab: setup variables point at the Harbor endpoint with the default bases", async () => {
+        const run = await runStack("harbor-lab");
+        assert.deepStrictEqual(run.outputs.setupEnvironment, {
+            OCI_IMAGE_REGISTRY: "harbor.lab.internal",
+            OCI_IMAGE_BASE: "spectro-images",
+            OCI_PACK_REGISTRY: "harbor.lab.internal",
+            OCI_PACK_BASE: "spectro-packs",
+        });
+        assert.deepStrictEqual(run.outputs.registry, {
+            kind: "harbor", packBase: "spectro-packs", imageBase: "spectro-images", endpoint: "harbor.lab.internal",
+            insecure: false, caFile: "/etc/pki/palette/harbor-ca.crt",
+        });
+    });
+
+    it("ecr-prod: nested template folder, ECR region, no OCI variables", async () => {
+        const run = await runStack("ecr-prod");
+        assert.strictEqual(run.outputs.templateFolder, "/dc-prod-01/vm/palette/spectro-templates");
+        assert.deepStrictEqual(run.outputs.registry, { kind: "ecr", packBase: "spectro-packs", imageBase: "spectro-images", region: "us-west-2", insecure: false });
+        assert.strictEqual(run.outputs.setupEnvironment, undefined);
+    });
+
+    it("a templateName override replaces the derived name", async () => {
+        const run = await runStack("harbor-lab", { overrides: { templateName: "r_ubuntu-k8s-1.27" } });
+        assert.strictEqual(run.outputs.templateName, "r_ubuntu-k8s-1.27");
+    });
+});
+
+/** Wire inputs with every secret-wrapped value removed: what would be stored in plain text. */
+function stripSecrets(value: unknown): unknown {
+    if (typeof value === "object" && value !== null) {
+        if ((value as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270") {
+            return "[secret]";
+        }
+        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, stripSecrets(item)]));
+    }
+    return value;
+}

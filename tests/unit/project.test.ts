@@ -1,0 +1,104 @@
+/**
+ * The project's own files agree with the code: Pulumi.yaml declares exactly the keys loadConfig()
+ * reads, with the same types and defaults; the README documents every key and the plugin versions
+ * the installed SDKs need; the layout and CI entry point are as the users asked.
+ */
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { CONFIG_KEYS } from "../../components/configKeys";
+import { VSPHERE_PROVIDER_VERSION } from "../../components/vsphere/vsphereSdk";
+import { PROJECT_ROOT, readStackConfig, stackNames } from "../support/stackHarness";
+
+const read = (file: string) => fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8");
+
+describe("project files", () => {
+    const project = YAML.parse(read("Pulumi.yaml"));
+    const readme = read("README.md");
+
+    it("Pulumi.yaml: name, nodejs runtime, description, stackConfigDir stacks", () => {
+        assert.strictEqual(project.name, "palette-airgap");
+        assert.strictEqual(project.runtime.name, "nodejs");
+        assert.ok(project.description.length > 20);
+        assert.strictEqual(project.stackConfigDir, "stacks");
+    });
+
+    it("Pulumi.yaml declares exactly CONFIG_KEYS with their types, descriptions and defaults", () => {
+        assert.deepStrictEqual(Object.keys(project.config), CONFIG_KEYS.map((spec) => spec.key));
+        for (const spec of CONFIG_KEYS) {
+            const declared = project.config[spec.key];
+            assert.strictEqual(declared.type, spec.type, spec.key);
+            assert.strictEqual(declared.description, spec.description, spec.key);
+            assert.deepStrictEqual(declared.default, spec.default, spec.key);
+            if (spec.type === "array") assert.deepStrictEqual(declared.items, { type: "string" }, spec.key);
+            if (spec.secret && spec.default === undefined) assert.strictEqual(declared.secret, true, spec.key);
+        }
+    });
+
+    it("Pulumi.yaml is what scripts/print-pulumi-yaml.ts prints", () => {
+        const printed = execFileSync(path.join(PROJECT_ROOT, "node_modules/.bin/ts-node"), ["--transpile-only", "scripts/print-pulumi-yaml.ts"], { cwd: PROJECT_ROOT, encoding: "utf8" });
+        assert.strictEqual(read("Pulumi.yaml"), printed);
+    });
+
+    it("every stack file sets only declared keys, never a secret, and only in the palette-airgap namespace", () => {
+        const declared = new Set(CONFIG_KEYS.map((spec) => spec.key));
+        const secrets = new Set(CONFIG_KEYS.filter((spec) => spec.secret).map((spec) => spec.key));
+        for (const stack of stackNames()) {
+            const document = YAML.parse(read(`stacks/Pulumi.${stack}.yaml`));
+            for (const key of Object.keys(document.config)) assert.match(key, /^palette-airgap:/, `${stack}: ${key}`);
+            for (const key of Object.keys(readStackConfig(stack))) {
+                assert.ok(declared.has(key), `${stack}: ${key} is not declared`);
+                assert.ok(!secrets.has(key), `${stack}: secret ${key} is in the stack file`);
+            }
+        }
+    });
+
+    it("README documents every config key", () => {
+        for (const spec of CONFIG_KEYS) {
+            assert.match(readme, new RegExp(`^\\| \`${spec.key}\` \\|`, "m"), `README lacks a row for ${spec.key}`);
+        }
+    });
+
+    it("README gives the plugin install line for each provider at the version the installed SDK needs", () => {
+        const versions: Record<string, string> = { vsphere: VSPHERE_PROVIDER_VERSION };
+        for (const sdk of ["aws", "command", "docker"]) {
+            versions[sdk] = require(`@pulumi/${sdk}/package.json`).version;
+        }
+        for (const [name, version] of Object.entries(versions)) {
+            assert.ok(readme.includes(`pulumi plugin install resource ${name} ${version} --file`), `README: plugin line for ${name} ${version}`);
+        }
+    });
+
+    it("README tells the secret commands for every secret a stack needs", () => {
+        for (const stack of stackNames()) {
+            assert.ok(readme.includes(`pulumi config set --stack ${stack} --secret vspherePassword`), stack);
+        }
+    });
+
+    it("package.json pins the SDK majors and TypeScript 5", () => {
+        const pkg = JSON.parse(read("package.json"));
+        const all = { ...pkg.dependencies, ...pkg.devDependencies };
+        assert.match(all["@pulumi/pulumi"], /^\^3\./);
+        assert.match(all["@pulumi/aws"], /^\^7\./);
+        assert.match(all["@pulumi/command"], /^\^1\./);
+        assert.match(all["@pulumi/docker"], /^\^5\./);
+        assert.match(all.typescript, /^~?5\./);
+        assert.ok(fs.existsSync(path.join(PROJECT_ROOT, "package-lock.json")));
+    });
+
+    it("the layout the users asked for exists", () => {
+        for (const entry of ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "components", "tests", "stacks", "README.md", ".ci/run"]) {
+            assert.ok(fs.existsSync(path.join(PROJECT_ROOT, entry)), entry);
+        }
+        assert.strictEqual(JSON.parse(read("tsconfig.json")).compilerOptions.strict, true);
+    });
+
+    it(".ci/run runs the README's test command", () => {
+        const command = /Run every test[\s\S]*?```sh\n(.+)\n```/.exec(readme)?.[1];
+        assert.strictEqual(command, "./tests/run-all.sh");
+        assert.match(read(".ci/run"), /^\.\/tests\/run-all\.sh$/m);
+        assert.match(read(".ci/run"), /set -euo pipefail/);
+    });
+});
