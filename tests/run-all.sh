@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the integration tests use: Go and govmomi's source build the vSphere
-# simulator (vcsim) the OVA-template tests run against.
-DEBIAN_PACKAGES=(golang-go golang-github-vmware-govmomi-dev)
+# simulator (vcsim) the OVA-template tests run against; openssl makes the test CAs.
+DEBIAN_PACKAGES=(golang-go golang-github-vmware-govmomi-dev openssl)
 
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do
