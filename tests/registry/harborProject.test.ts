@@ -1,0 +1,511 @@
+/**
+ * HarborProject: the dynamic provider against an HTTPS stand-in for Harbor that validates every
+ * request against Harbor's swagger (../shared/schemas/harbor-swagger-v2.15.2.yaml). Most tests call
+ * the provider object directly; the serialization tests run it the way Pulumi does: serialized
+ * to text, loaded in a separate plain Node process (tests/support/dynamicProvider.ts).
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { request } from "undici";
+import { HarborClient, normalizeHarborEndpoint } from "../../components/registry/harborApi";
+import { HarborProject } from "../../components/registry/harborProject";
+import { harborProjectProvider, type HarborProjectInputs, type HarborProjectOutputs } from "../../components/registry/harborProjectProvider";
+import { callProvider } from "../support/dynamicProvider";
+import { startHarborStandIn, type HarborStandIn } from "../support/harborStandIn";
+import { requireSharedFile } from "../support/sharedFiles";
+
+const USER = "palette-installer";
+const PASSWORD = "harbor-Pa55-SECRET-7f3c";
+const WRONG_PASSWORD = "wrong-Pa55-SECRET-0d1e";
+const provider = harborProjectProvider;
+
+describe("HarborProject: dynamic provider against a swagger-validating Harbor stand-in", function () {
+    let harbor: HarborStandIn;
+    /** Everything the provider said (results and errors), searched for the passwords at the end. */
+    const transcript: string[] = [];
+
+    before(async function () {
+        const swaggerFile = requireSharedFile(this, "schemas/harbor-swagger-v2.15.2.yaml");
+        harbor = await startHarborStandIn({ swaggerFile, username: USER, password: PASSWORD });
+    });
+
+    after(async function () {
+        await harbor?.stop();
+    });
+
+    function inputs(projectName: string, isPublic: boolean, overrides: Partial<HarborProjectInputs> = {}): HarborProjectInputs {
+        return { endpoint: harbor.endpoint, username: USER, password: PASSWORD, caFile: harbor.caFile, insecure: false, projectName, public: isPublic, allowDeleteNonEmpty: false, ...overrides };
+    }
+
+    /** check() as the engine calls it first; asserts no failures. */
+    async function checked(news: HarborProjectInputs): Promise<HarborProjectInputs> {
+        const result = await provider.check!({} as HarborProjectInputs, news);
+        assert.deepStrictEqual(result.failures, undefined);
+        return result.inputs!;
+    }
+
+    async function create(news: HarborProjectInputs): Promise<{ id: string; outs: HarborProjectOutputs }> {
+        const result = await provider.create(await checked(news));
+        transcript.push(JSON.stringify(result));
+        return { id: result.id, outs: result.outs! };
+    }
+
+    /** The error message of a rejected promise (recorded for the secret-leak check). */
+    async function rejection(promise: Promise<unknown>): Promise<string> {
+        try {
+            await promise;
+        } catch (error) {
+            const message = (error as Error).message;
+            transcript.push(message, String((error as Error).stack));
+            return message;
+        }
+        assert.fail("expected the call to fail");
+    }
+
+    function assertNoUndefined(value: unknown, where = "outs"): void {
+        for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+            assert.notStrictEqual(item, undefined, `${where}.${key} is undefined (the engine's Struct cannot carry it)`);
+        }
+    }
+
+    describe("check", function () {
+        it("applies defaults and normalizes https://host:port to host:port", async function () {
+            const result = await provider.check!({} as HarborProjectInputs, {
+                endpoint: `https://${harbor.endpoint}/`,
+                username: USER,
+                password: PASSWORD,
+                projectName: "spectro-packs",
+                public: false,
+            });
+            assert.deepStrictEqual(result.failures, undefined);
+            assert.strictEqual(result.inputs!.endpoint, harbor.endpoint);
+            assert.strictEqual(result.inputs!.insecure, false);
+            assert.strictEqual(result.inputs!.allowDeleteNonEmpty, false);
+            assert.strictEqual(normalizeHarborEndpoint("harbor.lab.internal:443"), "harbor.lab.internal");
+        });
+
+        it("reports every bad input at once, naming the property, never echoing the password", async function () {
+            const result = await provider.check!({} as HarborProjectInputs, {
+                endpoint: "http://harbor.lab.internal",
+                username: "",
+                password: PASSWORD,
+                caFile: "relative/ca.crt",
+                projectName: "Spectro_Packs",
+                public: "yes" as unknown as boolean,
+            });
+            const failures = result.failures ?? [];
+            assert.deepStrictEqual(failures.map((f) => f.property).sort(), ["caFile", "endpoint", "projectName", "public", "username"]);
+            assert.match(failures.find((f) => f.property === "endpoint")!.reason, /plain http:\/\/.*HTTPS/);
+            assert.ok(!JSON.stringify(failures).includes(PASSWORD));
+        });
+
+        it("tolerates values unknown during preview", async function () {
+            const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+            const result = await provider.check!({} as HarborProjectInputs, { ...inputs("spectro-packs", false), password: unknown, endpoint: unknown });
+            assert.deepStrictEqual(result.failures, undefined);
+        });
+    });
+
+    describe("create", function () {
+        it("creates a private project (spectro-packs) and returns its numeric id", async function () {
+            const { id, outs } = await create(inputs("spectro-packs", false));
+            const project = harbor.project("spectro-packs")!;
+            assert.ok(project, "the project exists in Harbor");
+            assert.strictEqual(id, String(project.id));
+            assert.match(id, /^\d+$/);
+            assert.strictEqual(project.public, false);
+            assert.strictEqual(outs.public, false);
+            assert.strictEqual(outs.projectId, project.id);
+            assert.strictEqual(outs.projectName, "spectro-packs");
+            assert.strictEqual(outs.repoCount, 0);
+            assert.strictEqual(outs.adopted, false);
+            assert.strictEqual(outs.caFile, harbor.caFile);
+            assertNoUndefined(outs);
+            const post = harbor.requests.find((r) => r.operationId === "createProject");
+            assert.strictEqual(post?.status, 201);
+        });
+
+        it("creates a public project (spectro-images)", async function () {
+            const { outs } = await create(inputs("spectro-images", true));
+            assert.strictEqual(harbor.project("spectro-images")!.public, true);
+            assert.strictEqual(outs.public, true);
+        });
+
+        it("adopts an existing project of the same name and converges a conflicting public flag", async function () {
+            harbor.addProject("adopt-me", true);
+            const { id, outs } = await create(inputs("adopt-me", false, { caFile: undefined, insecure: true }));
+            assert.strictEqual(id, String(harbor.project("adopt-me")!.id));
+            assert.strictEqual(outs.adopted, true);
+            assert.strictEqual(outs.public, false);
+            assert.strictEqual(harbor.project("adopt-me")!.public, false, "the flag was set to the desired value");
+            assertNoUndefined(outs);
+            assert.ok(!("caFile" in outs));
+            await provider.delete!(id, outs);
+        });
+    });
+
+    describe("read, diff and update: drift", function () {
+        it("reads back an unchanged project as is", async function () {
+            const { id, outs } = await create(inputs("drift-same", false));
+            const read = await provider.read!(id, outs);
+            assert.strictEqual(read.id, id);
+            assert.deepStrictEqual(read.props, outs);
+            const diff = await provider.diff!(id, read.props!, await checked(inputs("drift-same", false)));
+            assert.strictEqual(diff.changes, false);
+        });
+
+        it("sees a project deleted behind Pulumi's back (no id)", async function () {
+            const { id, outs } = await create(inputs("drift-gone", true));
+            harbor.removeProject("drift-gone");
+            const read = await provider.read!(id, outs);
+            assert.strictEqual(read.id, undefined);
+        });
+
+        it("sees a public flag flipped behind Pulumi's back; diff asks for an update that fixes it", async function () {
+            const desired = inputs("drift-flag", false);
+            const { id, outs } = await create(desired);
+            harbor.setPublic("drift-flag", true);
+            const read = await provider.read!(id, outs);
+            assert.strictEqual(read.id, id);
+            assert.strictEqual(read.props!.public, true, "read reports Harbor's actual flag");
+
+            const diff = await provider.diff!(id, read.props!, await checked(desired));
+            assert.strictEqual(diff.changes, true);
+            assert.deepStrictEqual(diff.replaces, []);
+
+            const updated = await provider.update!(id, read.props!, await checked(desired));
+            assert.strictEqual(updated.outs!.public, false);
+            assert.strictEqual(harbor.project("drift-flag")!.public, false, "update fixed the flag in Harbor");
+            assertNoUndefined(updated.outs);
+            assert.strictEqual(harbor.requests.filter((r) => r.operationId === "updateProject" && r.status === 200).length >= 1, true);
+        });
+
+        it("a new projectName or endpoint is a replacement (deleted first)", async function () {
+            const { id, outs } = await create(inputs("rename-me", false));
+            const renamed = await provider.diff!(id, outs, await checked(inputs("renamed", false)));
+            assert.deepStrictEqual(renamed.replaces, ["projectName"]);
+            assert.strictEqual(renamed.changes, true);
+            assert.strictEqual(renamed.deleteBeforeReplace, true);
+            const moved = await provider.diff!(id, outs, { ...(await checked(inputs("rename-me", false))), endpoint: "harbor2.lab.internal" });
+            assert.deepStrictEqual(moved.replaces, ["endpoint"]);
+            const sameHarbor = await provider.diff!(id, outs, await checked(inputs("rename-me", false, { endpoint: `https://${harbor.endpoint}` })));
+            assert.strictEqual(sameHarbor.changes, false, "https://host:port is the same endpoint as host:port");
+
+            // The replacement as the engine runs it with deleteBeforeReplace: delete, then create.
+            await provider.delete!(id, outs);
+            const created = await create(inputs("renamed", false));
+            assert.strictEqual(harbor.project("rename-me"), undefined);
+            assert.strictEqual(harbor.project("renamed")!.id, created.outs.projectId);
+        });
+
+        it("credential changes alone are an in-place update that does not touch Harbor", async function () {
+            const { id, outs } = await create(inputs("creds-only", true));
+            const news = await checked(inputs("creds-only", true, { password: "rotated-Pa55-SECRET-5", username: "robot$palette", insecure: true, caFile: undefined }));
+            const diff = await provider.diff!(id, outs, news);
+            assert.strictEqual(diff.changes, true);
+            assert.deepStrictEqual(diff.replaces, []);
+            const before = harbor.requests.length;
+            const updated = await provider.update!(id, outs, news);
+            assert.strictEqual(harbor.requests.length, before, "no request reached Harbor");
+            assert.strictEqual(updated.outs!.password, "rotated-Pa55-SECRET-5");
+            assert.strictEqual(updated.outs!.username, "robot$palette");
+            assert.strictEqual(updated.outs!.insecure, true);
+            assert.ok(!("caFile" in updated.outs!));
+            assert.strictEqual(updated.outs!.projectId, outs.projectId);
+            assert.strictEqual(updated.outs!.public, true);
+        });
+    });
+
+    describe("delete", function () {
+        it("refuses a project that still holds repositories, naming the project, the count and registryAllowDeleteNonEmpty", async function () {
+            const { id, outs } = await create(inputs("full-project", false));
+            harbor.addRepository("full-project", "pack-a");
+            harbor.addRepository("full-project", "charts/pack-b");
+            const message = await rejection(provider.delete!(id, outs));
+            assert.match(message, /"full-project"/);
+            assert.match(message, /2 repositories/);
+            assert.match(message, /registryAllowDeleteNonEmpty/);
+            assert.ok(harbor.project("full-project"), "the project is still there");
+            assert.strictEqual(harbor.project("full-project")!.repositories.length, 2);
+        });
+
+        it("deletes a non-empty project (repositories first, nested names encoded twice) with allowDeleteNonEmpty", async function () {
+            const { id, outs } = await create(inputs("full-allowed", false, { allowDeleteNonEmpty: true }));
+            harbor.addRepository("full-allowed", "spectro-packs/edge/pack-c");
+            harbor.addRepository("full-allowed", "pack-d");
+            for (let i = 0; i < 105; i++) {
+                harbor.addRepository("full-allowed", `bulk/image-${i}`);
+            }
+            await provider.delete!(id, outs);
+            assert.strictEqual(harbor.project("full-allowed"), undefined);
+            assert.ok(harbor.requests.some((r) => r.operationId === "listRepositories" && /page=2/.test(r.url)), "every page was listed");
+            assert.ok(harbor.requests.some((r) => r.operationId === "deleteRepository" && r.url.includes("edge%252Fpack-c")));
+        });
+
+        it("an already deleted project counts as deleted", async function () {
+            const { id, outs } = await create(inputs("gone-already", true));
+            harbor.removeProject("gone-already");
+            await provider.delete!(id, outs);
+            await provider.delete!(id, outs);
+        });
+
+        it("flipping allowDeleteNonEmpty reaches the state through an in-place update", async function () {
+            const { id, outs } = await create(inputs("flip-allow", false));
+            harbor.addRepository("flip-allow", "pack-e");
+            const news = await checked(inputs("flip-allow", false, { allowDeleteNonEmpty: true }));
+            const diff = await provider.diff!(id, outs, news);
+            assert.strictEqual(diff.changes, true);
+            assert.deepStrictEqual(diff.replaces, []);
+            const updated = await provider.update!(id, outs, news);
+            await provider.delete!(id, updated.outs!);
+            assert.strictEqual(harbor.project("flip-allow"), undefined);
+        });
+    });
+
+    describe("errors", function () {
+        it("a wrong password: a clear message naming the user, without either password", async function () {
+            const message = await rejection(provider.create(await checked(inputs("bad-creds", false, { password: WRONG_PASSWORD }))));
+            assert.match(message, /rejected the credentials of user "palette-installer"/);
+            assert.match(message, /HTTP 401/);
+            assert.match(message, /registryPassword/);
+            assert.ok(!message.includes(WRONG_PASSWORD) && !message.includes(PASSWORD));
+            assert.strictEqual(harbor.project("bad-creds"), undefined);
+        });
+
+        it("an untrusted certificate without caFile: the message says to set registryCaFile", async function () {
+            const message = await rejection(provider.create(await checked(inputs("tls-untrusted", false, { caFile: undefined }))));
+            assert.match(message, /registryCaFile/);
+            assert.match(message, /DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED|UNABLE_TO_VERIFY/);
+            assert.ok(!message.includes(PASSWORD));
+            assert.strictEqual(harbor.project("tls-untrusted"), undefined);
+        });
+
+        it("a CA file that did not sign Harbor's certificate: the message names registryCaFile", async function () {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "harbor-otherca-"));
+            try {
+                const otherCa = path.join(dir, "other-ca.crt");
+                require("child_process").execFileSync(
+                    "openssl",
+                    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", path.join(dir, "k.pem"), "-out", otherCa, "-days", "1", "-subj", "/CN=other-ca"],
+                    { stdio: "ignore" },
+                );
+                const message = await rejection(provider.create(await checked(inputs("tls-otherca", false, { caFile: otherCa }))));
+                assert.match(message, /registryCaFile \(.*other-ca\.crt\)/);
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+
+        it("insecure: true skips verification only when asked (still HTTPS)", async function () {
+            const { id, outs } = await create(inputs("tls-insecure", false, { caFile: undefined, insecure: true }));
+            assert.strictEqual(outs.insecure, true);
+            await provider.delete!(id, outs);
+        });
+
+        it("http:// is refused before anything is sent", async function () {
+            const before = harbor.requests.length;
+            const plain = inputs("plain-http", false, { endpoint: `http://${harbor.endpoint}` });
+            const check = await provider.check!({} as HarborProjectInputs, plain);
+            assert.strictEqual(check.failures?.[0]?.property, "endpoint");
+            assert.match(await rejection(provider.create(plain)), /plain http:\/\/.*HTTPS/);
+            assert.throws(() => new HarborClient({ endpoint: `http://${harbor.endpoint}`, username: USER, password: PASSWORD }), /plain http:\/\//);
+            assert.strictEqual(harbor.requests.length, before);
+        });
+
+        it("a missing CA file is named", async function () {
+            assert.match(await rejection(provider.create(inputs("no-ca", false, { caFile: "/nonexistent/harbor-ca.crt" }))), /cannot read registryCaFile \/nonexistent\/harbor-ca\.crt/);
+        });
+    });
+
+    describe("serialized as Pulumi runs it (separate process, from the serialized text)", function () {
+        let serialized: string;
+
+        before(async function () {
+            const result = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
+            serialized = result.text;
+        });
+
+        it("holds no secret and no ts-node/TypeScript dependency", function () {
+            assert.ok(!serialized.includes(PASSWORD));
+            assert.ok(!/require\("[^"]*\.ts"\)/.test(serialized), "no require of a .ts file");
+            assert.ok(!/ts-node/.test(serialized));
+        });
+
+        it("create, read (drift), update and delete through callProvider", async function () {
+            const news = await checked(inputs("serialized-packs", false));
+            const created = await callProvider<{ id: string; outs: HarborProjectOutputs }>(serialized, "create", [news]);
+            transcript.push(created.output, JSON.stringify(created.result));
+            assert.match(created.result.id, /^\d+$/);
+            assert.strictEqual(harbor.project("serialized-packs")!.public, false);
+
+            harbor.setPublic("serialized-packs", true);
+            const read = await callProvider<{ id?: string; props?: HarborProjectOutputs }>(serialized, "read", [created.result.id, created.result.outs]);
+            transcript.push(read.output);
+            assert.strictEqual(read.result.id, created.result.id);
+            assert.strictEqual(read.result.props!.public, true);
+
+            const diff = await callProvider<{ changes: boolean; replaces: string[] }>(serialized, "diff", [created.result.id, read.result.props, news]);
+            assert.strictEqual(diff.result.changes, true);
+            const updated = await callProvider<{ outs: HarborProjectOutputs }>(serialized, "update", [created.result.id, read.result.props, news]);
+            transcript.push(updated.output);
+            assert.strictEqual(harbor.project("serialized-packs")!.public, false);
+
+            harbor.addRepository("serialized-packs", "pack-f");
+            const refused = await callProvider(serialized, "delete", [created.result.id, updated.result.outs]).then(
+                () => assert.fail("delete of a non-empty project must fail"),
+                (error: Error & { output?: string }) => error,
+            );
+            transcript.push(refused.message, refused.output ?? "");
+            assert.match(refused.message, /"serialized-packs".*1 repository.*registryAllowDeleteNonEmpty/s);
+
+            harbor.removeProject("serialized-packs");
+            const gone = await callProvider<{ id?: string }>(serialized, "read", [created.result.id, updated.result.outs]);
+            assert.strictEqual(gone.result.id, undefined);
+            await callProvider(serialized, "delete", [created.result.id, updated.result.outs]);
+        });
+
+        it("a wrong password fails in the provider process without the password in the message or output", async function () {
+            const news = await checked(inputs("serialized-badcreds", false, { password: WRONG_PASSWORD }));
+            const error = await callProvider(serialized, "create", [news]).then(
+                () => assert.fail("expected a 401 failure"),
+                (e: Error & { output?: string }) => e,
+            );
+            transcript.push(error.message, error.output ?? "");
+            assert.match(error.message, /rejected the credentials/);
+            assert.ok(!error.message.includes(WRONG_PASSWORD) && !(error.output ?? "").includes(WRONG_PASSWORD));
+        });
+    });
+
+    describe("HarborProject resource (the SDK's own serialization, under the mock engine)", function () {
+        interface Registration {
+            type: string;
+            name: string;
+            object: Record<string, unknown>;
+            additionalSecretOutputs: string[];
+        }
+        const registrations: Registration[] = [];
+        let restore: (() => void) | undefined;
+
+        before(async function () {
+            const mocksModule = require("@pulumi/pulumi/runtime/mocks");
+            const original = mocksModule.MockMonitor.prototype.registerResource;
+            mocksModule.MockMonitor.prototype.registerResource = function (req: any, callback: any) {
+                registrations.push({
+                    type: req.getType(),
+                    name: req.getName(),
+                    object: req.getObject().toJavaScript(),
+                    additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+                });
+                return original.call(this, req, callback);
+            };
+            restore = () => (mocksModule.MockMonitor.prototype.registerResource = original);
+            await pulumi.runtime.setMocks(
+                { newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, projectId: 1, repoCount: 0, adopted: false } }), call: (args) => args.inputs },
+                "palette-airgap",
+                "harbor-test",
+                false,
+            );
+        });
+
+        after(function () {
+            restore?.();
+        });
+
+        it("registers pulumi-nodejs:dynamic/registry:HarborProject with the password secret, and its __provider runs", async function () {
+            const resource = new HarborProject("spectro-images", {
+                endpoint: harbor.endpoint,
+                username: USER,
+                password: pulumi.secret(PASSWORD),
+                caFile: harbor.caFile,
+                projectName: "resource-images",
+                public: true,
+            });
+            await new Promise((resolve) => resource.urn.apply(resolve));
+            const registration = registrations.find((r) => r.name === "spectro-images")!;
+            assert.strictEqual(registration.type, "pulumi-nodejs:dynamic/registry:HarborProject");
+            assert.deepStrictEqual(registration.additionalSecretOutputs, ["password"]);
+            const SIG = "4dabf18193072939515e22adb298388d";
+            const password = registration.object.password as Record<string, unknown>;
+            assert.strictEqual(password[SIG], "1b47061264138c4ac30d75fd1eb44270", "password is sent to the engine as a secret");
+            assert.strictEqual(registration.object.insecure, false);
+            assert.strictEqual(registration.object.allowDeleteNonEmpty, false);
+            assert.strictEqual(await new Promise((resolve) => pulumi.all([resource.public, resource.projectName]).apply(resolve)).then((v) => JSON.stringify(v)), '[true,"resource-images"]');
+
+            const serializedProvider = registration.object.__provider as string;
+            assert.strictEqual(typeof serializedProvider, "string");
+            assert.ok(!serializedProvider.includes(PASSWORD), "the serialized provider captures no secret");
+
+            // Drive the provider exactly as the engine would, from the inputs it received.
+            const engineInputs = { ...registration.object, password: PASSWORD } as unknown as HarborProjectInputs;
+            const check = await callProvider<{ inputs: HarborProjectInputs; failures?: unknown[] }>(serializedProvider, "check", [{}, engineInputs]);
+            assert.strictEqual(check.result.failures, undefined);
+            const created = await callProvider<{ id: string; outs: HarborProjectOutputs }>(serializedProvider, "create", [check.result.inputs]);
+            transcript.push(created.output, JSON.stringify(created.result));
+            assert.strictEqual(harbor.project("resource-images")!.public, true);
+            const read = await callProvider<{ id: string; props: HarborProjectOutputs }>(serializedProvider, "read", [created.result.id, created.result.outs]);
+            assert.strictEqual(read.result.id, created.result.id);
+            const deleted = await callProvider(serializedProvider, "delete", [created.result.id, read.result.props]);
+            transcript.push(deleted.output);
+            assert.strictEqual(harbor.project("resource-images"), undefined);
+        });
+    });
+
+    describe("the stand-in itself enforces the swagger", function () {
+        async function raw(method: string, urlPath: string, init: { headers?: Record<string, string>; body?: string } = {}): Promise<number> {
+            const { Agent } = require("undici");
+            const agent = new Agent({ connect: { ca: fs.readFileSync(harbor.caFile, "utf8") } });
+            try {
+                const auth = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString("base64")}`;
+                const response = await request(`${harbor.url}${urlPath}`, { method: method as "GET", headers: { authorization: auth, ...(init.headers ?? {}) }, body: init.body, dispatcher: agent });
+                await response.body.text();
+                return response.statusCode;
+            } finally {
+                await agent.close();
+            }
+        }
+
+        it("answers requests the swagger does not allow with 400/404/405 and records them", async function () {
+            const before = harbor.violations.length;
+            const json = { "content-type": "application/json" };
+            assert.strictEqual(await raw("POST", "/api/v2.0/projects", { headers: json, body: JSON.stringify({ project_name: "x1", metadata: { public: "true" }, colour: "red" }) }), 400);
+            assert.strictEqual(await raw("POST", "/api/v2.0/projects", { headers: json, body: JSON.stringify({ project_name: "x2", metadata: { public: true } }) }), 400);
+            assert.strictEqual(await raw("GET", "/api/v2.0/projectz/x"), 404);
+            assert.strictEqual(await raw("GET", "/api/projects/x"), 404);
+            assert.strictEqual(await raw("PATCH", "/api/v2.0/projects/x"), 405);
+            assert.strictEqual(await raw("GET", "/api/v2.0/projects/x/summary?verbose=1"), 400);
+            assert.strictEqual(await raw("GET", "/api/v2.0/projects/x", { headers: { "x-is-resource-name": "yes" } }), 400);
+            assert.strictEqual(await raw("GET", "/api/v2.0/projects/x", { headers: { "x-custom": "1" } }), 400);
+            assert.strictEqual(await raw("GET", "/api/v2.0/projects/x/repositories?page_size=500"), 400);
+            assert.strictEqual(await raw("DELETE", "/api/v2.0/projects/x", { headers: json, body: "{}" }), 400);
+            const recorded = harbor.violations.splice(before);
+            assert.strictEqual(recorded.length >= 10, true, JSON.stringify(recorded, null, 2));
+            assert.ok(recorded.some((v) => /colour is not a property of ProjectReq/.test(v.reason)));
+            assert.ok(recorded.some((v) => /metadata\.public must be a string/.test(v.reason)));
+            assert.ok(recorded.some((v) => /page_size is above the maximum 100/.test(v.reason)));
+            assert.strictEqual(harbor.project("x1"), undefined);
+        });
+    });
+
+    describe("across the suite", function () {
+        it("made no request the swagger does not allow, and every stand-in response matched the swagger", function () {
+            assert.deepStrictEqual(harbor.violations, []);
+            assert.deepStrictEqual(harbor.responseViolations, []);
+            // Harbor answers 404 for a missing project although getProject declares no 404.
+            const undeclared = new Set(harbor.undeclaredResponses.map((r) => `${r.operationId} ${r.status}`));
+            assert.deepStrictEqual([...undeclared], ["getProject 404"]);
+            assert.ok(harbor.requests.length > 50);
+        });
+
+        it("the password never appeared in any result, error, or output of the provider process", function () {
+            assert.ok(transcript.length > 10);
+            const text = transcript.join("\n");
+            // Results legitimately carry the password in `outs.password` (state, secret): remove that field only.
+            const withoutStateField = text.replace(/"password":"[^"]*"/g, '"password":"<state>"');
+            assert.ok(!withoutStateField.includes(PASSWORD), "the password leaked");
+            assert.ok(!withoutStateField.includes(WRONG_PASSWORD), "the wrong password leaked");
+        });
+    });
+});
