@@ -6,8 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the integration tests use: Go and govmomi's source build the vSphere
-# simulator (vcsim) the OVA-template tests run against; openssl makes the test CAs.
-DEBIAN_PACKAGES=(golang-go golang-github-vmware-govmomi-dev openssl)
+# simulator (vcsim) the OVA-template tests run against; openssl makes the test CAs;
+# docker-registry (TLS + htpasswd from apache2-utils) stands in for Harbor's registry; makeself
+# builds the fake setup and pack binaries, which push with skopeo and zip the manifests; curl is
+# the benchmarks' reference uploader.
+DEBIAN_PACKAGES=(golang-go golang-github-vmware-govmomi-dev openssl docker-registry apache2-utils skopeo makeself zip unzip jq curl)
 
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do

@@ -1,0 +1,591 @@
+/**
+ * The bash script of one run of an airgap binary (the setup binary or one
+ * `airgap-pack-<name>-<version>.bin`), used as the `create` of a `command.local.Command`.
+ *
+ * What the script does, in order:
+ *  1. copies each registry password out of its environment variable into a shell variable that is
+ *     not exported, and unsets the variable: no child process (login tool, binary) sees it;
+ *  2. points DOCKER_CONFIG (and REGISTRY_AUTH_FILE) at `<stateDir>/docker-config/<label>`, a
+ *     directory of this stack and this run only, removed when the script exits;
+ *  3. for each attempt: logs in to every registry (password on stdin: `--password-stdin`), runs the
+ *     binary from workDir with its variables exported, stdout and stderr both captured to
+ *     `<workDir>/logs/<label>-attempt-<n>.log` and echoed;
+ *  4. success is exit 0 and a line containing the success marker (`Setup Completed`); on success
+ *     the last stdout line is `PALETTE_AIRGAP_RESULT {"manifestsZip":…,"version":…,"attempts":…}`;
+ *  5. a login the registry rejects ends the run at once (no retry storm); after the last failed
+ *     attempt the script prints the last 40 lines of output and one line with the reason
+ *     (`exit code N`, `no "Setup Completed" line`, `login rejected`) and exits non-zero.
+ *
+ * The script text holds no secret: it names the environment variable that holds the password
+ * (set it through the Command's `environment`, from a `pulumi.secret`).
+ */
+
+export type LoginTool = "oras" | "docker" | "skopeo";
+
+export type RegistryLogin =
+    /** Harbor or a generic registry: the password is in the environment variable `passwordEnv`. */
+    | { kind: "password"; registry: string; username: string; passwordEnv: string }
+    /** Private ECR: `aws ecr get-login-password --region R | <tool> login --username AWS --password-stdin <registry>`. */
+    | { kind: "ecr"; registry: string; region: string }
+    /** ECR Public (us-east-1 only): `aws ecr-public get-login-password --region us-east-1 | docker login … public.ecr.aws` (the host of `registry`). */
+    | { kind: "ecr-public"; registry: string };
+
+export interface BinaryRunSpec {
+    /** Absolute path of the binary to run. */
+    binaryPath: string;
+    /** Human label, e.g. `setup` or `pack cni-calico 3.25.1`; also names the log files. */
+    label: string;
+    /** Working directory: the binary runs here, logs go to `<workDir>/logs`, makeself extracts to `<workDir>/tmp/<label>`. */
+    workDir: string;
+    /** Per-stack state directory; DOCKER_CONFIG is `<stateDir>/docker-config/<label>`, removed at exit. */
+    stateDir: string;
+    /** Tool used for the password and private-ECR logins. ECR Public always uses docker (as the procedure does). */
+    loginTool: LoginTool;
+    /** Registries to log in to before each attempt. */
+    logins: RegistryLogin[];
+    /** CA certificate (PEM) of the password-login registries: docker `/etc/docker/certs.d/<registry>/ca.crt`, skopeo `--cert-dir` holding only it, oras `--ca-file`. Default: the system trust store. */
+    caFile?: string;
+    /** Skip TLS verification of the password-login registries. Default false; only when explicitly set. */
+    insecure?: boolean;
+    /** The binary's variables (OCI_* or ECR_*), exported before running it. Not secret: they are in the script text. */
+    environment: Record<string, string>;
+    /** Number of attempts (each preceded by a fresh login). At least 1. */
+    maxAttempts: number;
+    /** Line that marks success. Default `Setup Completed`. */
+    successMarker?: string;
+    /** Seconds to wait between a failed attempt and the next. Default 15. */
+    retryDelaySeconds?: number;
+    /**
+     * Look for the spectro-manifests zip (default true). Set false for pack binaries: they write
+     * none, and the fallback search could otherwise pick up a zip another run wrote meanwhile.
+     */
+    manifests?: boolean;
+}
+
+export interface RunResult {
+    /** The spectro-manifests zip the run wrote (absent when none was found). */
+    manifestsZip?: string;
+    /** The version the binary printed (absent when it printed none). */
+    version?: string;
+    /** Number of attempts the run took. */
+    attempts: number;
+    /** Log file of the successful attempt. */
+    log?: string;
+}
+
+/** Prefix of the one line of stdout that carries the run's result. */
+export const RESULT_PREFIX = "PALETTE_AIRGAP_RESULT ";
+
+const DEFAULT_SUCCESS_MARKER = "Setup Completed";
+const DEFAULT_RETRY_DELAY_SECONDS = 15;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const LOGIN_TOOLS: readonly LoginTool[] = ["oras", "docker", "skopeo"];
+
+/** Bash single-quoted word: safe for any string without NUL. */
+export function shellQuote(value: string): string {
+    if (value.includes("\0")) {
+        throw new Error(`binaryRunScript: a value contains a NUL byte: ${JSON.stringify(value)}`);
+    }
+    if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) {
+        return `'${value}'`;
+    }
+    return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `pack cni-calico 3.25.1` -> `pack-cni-calico-3.25.1`: file-name safe, used for log, tmp and docker-config names. */
+export function labelSlug(label: string): string {
+    const slug = label
+        .toLowerCase()
+        .replace(/[^a-z0-9._-]+/g, "-")
+        .replace(/^[-.]+|-+$/g, "");
+    return slug === "" ? "run" : slug;
+}
+
+/** Returns the bash script that runs one binary; see the file comment for what it does. */
+export function binaryRunScript(spec: BinaryRunSpec): string {
+    const problems = validate(spec);
+    if (problems.length > 0) {
+        throw new Error(`binaryRunScript: ${problems.join("; ")}`);
+    }
+    const q = shellQuote;
+    const marker = spec.successMarker ?? DEFAULT_SUCCESS_MARKER;
+    const retryDelay = spec.retryDelaySeconds ?? DEFAULT_RETRY_DELAY_SECONDS;
+    const slug = labelSlug(spec.label);
+    const withTls = spec.logins.some((l) => l.kind === "password");
+    const usesAws = spec.logins.some((l) => l.kind !== "password");
+
+    // One non-exported shell variable per distinct password variable.
+    const passwordVars = [...new Set(spec.logins.flatMap((l) => (l.kind === "password" ? [l.passwordEnv] : [])))];
+    const shellVarOf = (env: string) => `password_${env}`;
+
+    const lines: string[] = [];
+    const add = (...more: string[]) => lines.push(...more);
+
+    add(
+        "#!/usr/bin/env bash",
+        `# palette-airgap: ${oneLine(spec.label)}: runs the binary below, logging in to the registry before`,
+        "# each attempt. Generated by components/setup/runScript.ts; no secret is written here.",
+        "set -euo pipefail",
+        "",
+        `binary=${q(spec.binaryPath)}`,
+        `label=${q(spec.label)}`,
+        `work_dir=${q(spec.workDir)}`,
+        `state_dir=${q(spec.stateDir)}`,
+        `max_attempts=${spec.maxAttempts}`,
+        `retry_delay=${retryDelay}`,
+        `success_marker=${q(marker)}`,
+    );
+    if (spec.caFile !== undefined) {
+        add(`ca_file=${q(spec.caFile)}`);
+    }
+    add("");
+
+    if (passwordVars.length > 0) {
+        add("# Registry passwords: copied from the environment into shell variables that are not exported,");
+        add("# so neither the login tool's nor the binary's environment or arguments ever hold them.");
+        for (const env of passwordVars) {
+            add(`declare +x ${shellVarOf(env)}="\${${env}-}"`, `unset ${env}`);
+        }
+        add("");
+    }
+
+    const envNames = Object.keys(spec.environment).sort();
+    add("# The binary's variables (not secret).");
+    for (const name of envNames) {
+        add(`export ${name}=${q(spec.environment[name])}`);
+    }
+    add("");
+
+    add(
+        "# Registry logins of this stack and this run only, removed at exit.",
+        `export DOCKER_CONFIG="$state_dir/docker-config/${slug}"`,
+        'export REGISTRY_AUTH_FILE="$DOCKER_CONFIG/config.json"',
+        "# makeself extracts the archive (about 20 GB for the setup binary) under TMPDIR.",
+        `export TMPDIR="$work_dir/tmp/${slug}"`,
+        `log_dir="$work_dir/logs"`,
+        `log_prefix="$log_dir/${slug}"`,
+        'cleanup() { rm -rf -- "$DOCKER_CONFIG"; }',
+        "trap cleanup EXIT",
+        "trap 'exit 130' INT",
+        "trap 'exit 143' TERM",
+        "",
+        "say() { printf 'palette-airgap [%s] %s\\n' \"$label\" \"$*\"; }",
+        "",
+        "# Prints the last 40 lines of a file and the reason on stderr, then exits with status $1.",
+        "give_up() { # status reason [file]",
+        "  if [ -n \"${3:-}\" ] && [ -s \"$3\" ]; then",
+        "    printf 'palette-airgap [%s] last lines of %s:\\n' \"$label\" \"$3\" >&2",
+        "    tail -n 40 -- \"$3\" >&2",
+        "  fi",
+        "  printf 'palette-airgap [%s] FAILED: %s\\n' \"$label\" \"$2\" >&2",
+        "  exit \"$1\"",
+        "}",
+        "",
+    );
+
+    // Login tool.
+    add(...loginToolFunction(spec.loginTool, spec.insecure === true, spec.caFile !== undefined));
+    add("");
+
+    add(
+        "# Runs one login (a command whose password arrives on stdin), output to $login_out (a log file).",
+        "# A registry that rejects the credentials ends the run at once; other failures fail the attempt.",
+        "login_out=",
+        "checked_login() { # what-to-fix, then the login command",
+        "  local fix=$1; shift",
+        "  if \"$@\" >\"$login_out\" 2>&1; then",
+        "    return 0",
+        "  fi",
+        "  if grep -Eqi 'unauthori[sz]ed|(^|[^0-9])401([^0-9]|$)|denied|invalid (username|password|credentials)|incorrect (username|password)|authentication required|ExpiredToken|UnrecognizedClient|InvalidSignature|InvalidClientTokenId|Unable to locate credentials|security token' \"$login_out\"; then",
+        "    give_up 2 \"login rejected: $fix\" \"$login_out\"",
+        "  fi",
+        "  return 1",
+        "}",
+        "",
+    );
+
+    if (passwordVars.length > 0) {
+        add(
+            "login_password() { # registry username password-variable",
+            "  local -n password_ref=$3",
+            "  printf '%s' \"$password_ref\" | registry_login \"$1\" \"$2\" tls",
+            "}",
+        );
+    }
+    if (spec.logins.some((l) => l.kind === "ecr")) {
+        add(
+            "login_ecr() { # registry region",
+            "  aws ecr get-login-password --region \"$2\" | registry_login \"$1\" AWS",
+            "}",
+        );
+    }
+    if (spec.logins.some((l) => l.kind === "ecr-public")) {
+        add(
+            "login_ecr_public() { # registry",
+            "  aws ecr-public get-login-password --region us-east-1 | docker login --username AWS --password-stdin \"$1\"",
+            "}",
+        );
+    }
+    add("", "login_all() {");
+    for (const login of spec.logins) {
+        switch (login.kind) {
+            case "password":
+                add(
+                    `  say "logging in to ${dq(login.registry)} as ${dq(login.username)}"`,
+                    `  checked_login ${q(`the registry ${login.registry} refused user ${login.username}: check registryUsername and registryPassword`)} \\`,
+                    `    login_password ${q(login.registry)} ${q(login.username)} ${shellVarOf(login.passwordEnv)} || return`,
+                );
+                break;
+            case "ecr":
+                add(
+                    `  say "logging in to ${dq(login.registry)} (ECR, ${dq(login.region)})"`,
+                    `  checked_login ${q(`ECR ${login.registry} (${login.region}) refused the AWS credentials: check the AWS credentials (environment, profile or role) and ecrRegion`)} \\`,
+                    `    login_ecr ${q(login.registry)} ${q(login.region)} || return`,
+                );
+                break;
+            case "ecr-public": {
+                // Credentials are stored per host: `public.ecr.aws/abc123` logs in to public.ecr.aws.
+                const host = login.registry.split("/")[0];
+                add(
+                    `  say "logging in to ${dq(host)} (ECR Public, us-east-1)"`,
+                    `  checked_login ${q(`ECR Public ${host} refused the AWS credentials: check the AWS credentials (environment, profile or role)`)} \\`,
+                    `    login_ecr_public ${q(host)} || return`,
+                );
+                break;
+            }
+        }
+    }
+    add("  return 0", "}", "");
+
+    if (spec.manifests !== false) {
+        add(
+            "# The manifests zip: the path the binary printed, else the newest spectro-manifests-*.zip",
+            "# written during the attempt in /tmp, TMPDIR or workDir.",
+            "manifests_zip() { # attempt-log start-marker",
+            "  local printed",
+            "  printed=$(tr -d '\\r' <\"$1\" | sed -n 's/.*Manifests are available in[[:space:]]*//p' | tail -n 1 | sed 's/[[:space:]]*$//; s/\\.$//' || true)",
+            "  if [ -n \"$printed\" ]; then",
+            "    case $printed in /*) ;; *) printed=\"$work_dir/$printed\" ;; esac",
+            "    printf '%s' \"$printed\"",
+            "    return 0",
+            "  fi",
+            "  { find /tmp \"$TMPDIR\" \"$work_dir\" -maxdepth 1 -type f -name 'spectro-manifests-*.zip' -newer \"$2\" -printf '%T@ %p\\n' 2>/dev/null || true; } |",
+            "    sort -n | tail -n 1 | cut -d ' ' -f 2-",
+            "}",
+            "",
+        );
+    }
+    add(
+        "# The version: `Uncompressing Airgap Setup - Version X` (makeself), else a `Version X` line.",
+        "binary_version() { # attempt-log",
+        "  local version",
+        "  version=$(tr -d '\\r\\b' <\"$1\" | sed -n 's/.*Uncompressing.*Version[[:space:]:]*\\([0-9A-Za-z][0-9A-Za-z._+-]*\\).*/\\1/p' | head -n 1 || true)",
+        "  if [ -z \"$version\" ]; then",
+        "    version=$(tr -d '\\r\\b' <\"$1\" | sed -n 's/^[[:space:]]*Version[[:space:]:]\\+\\([0-9A-Za-z][0-9A-Za-z._+-]*\\).*/\\1/p' | head -n 1 || true)",
+        "  fi",
+        "  printf '%s' \"$version\"",
+        "}",
+        "",
+    );
+
+    // Checks before the first attempt.
+    add(
+        'if [ ! -f "$binary" ] || [ ! -x "$binary" ]; then',
+        '  give_up 2 "$binary is missing or not executable (chmod +x it)"',
+        "fi",
+    );
+    for (const env of passwordVars) {
+        const registries = spec.logins
+            .filter((l): l is Extract<RegistryLogin, { kind: "password" }> => l.kind === "password" && l.passwordEnv === env)
+            .map((l) => l.registry)
+            .join(", ");
+        add(
+            `[ -n "$${shellVarOf(env)}" ] || give_up 2 ${q(`the password of ${registries} is expected in the environment variable ${env}, which is empty or unset (registryPassword)`)}`,
+        );
+    }
+    const tools = new Set<string>();
+    if (spec.logins.some((l) => l.kind !== "ecr-public")) {
+        tools.add(spec.loginTool);
+    }
+    if (spec.logins.some((l) => l.kind === "ecr-public")) {
+        tools.add("docker");
+    }
+    for (const tool of tools) {
+        add(`command -v ${tool} >/dev/null || give_up 2 'the ${tool} CLI is not on PATH (needed to log in to the registry)'`);
+    }
+    if (usesAws) {
+        add("command -v aws >/dev/null || give_up 2 'the aws CLI v2 is not on PATH (needed to log in to ECR)'");
+    }
+    add(
+        'command -v jq >/dev/null || give_up 2 "jq is not on PATH (it writes the result line)"',
+        'mkdir -p -- "$work_dir" "$log_dir" "$TMPDIR"',
+        'mkdir -p -- "$state_dir/docker-config"',
+        'chmod 700 -- "$state_dir/docker-config"',
+        'rm -rf -- "$DOCKER_CONFIG"',
+        'mkdir -m 700 -- "$DOCKER_CONFIG"',
+        'login_out="$log_prefix-login.log"  # login tools print no secret',
+        'rm -f -- "$log_prefix"-attempt-*.log "$log_prefix"-login.log',
+    );
+    if (withTls && spec.caFile !== undefined) {
+        add(
+            "[ -r \"$ca_file\" ] || give_up 2 \"the registry CA file $ca_file is missing or unreadable (registryCaFile)\"",
+            "# The binary's own tools (oras, skopeo: Go programs) read SSL_CERT_FILE: the system bundle plus the registry CA.",
+            'ca_bundle="$DOCKER_CONFIG/ca-bundle.pem"',
+            "for system_bundle in /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt; do",
+            '  if [ -r "$system_bundle" ]; then cat -- "$system_bundle" >"$ca_bundle"; break; fi',
+            "done",
+            'cat -- "$ca_file" >>"$ca_bundle"',
+            'export SSL_CERT_FILE="$ca_bundle"',
+        );
+        if (spec.loginTool === "skopeo") {
+            add("# skopeo --cert-dir: a directory holding only the CA (a *.key there would be taken as a client key).",
+                'mkdir -p -- "$DOCKER_CONFIG/certs"',
+                'cp -- "$ca_file" "$DOCKER_CONFIG/certs/ca.crt"');
+        }
+        if (spec.loginTool === "docker" && spec.insecure !== true) {
+            add("# docker: the daemon trusts /etc/docker/certs.d/<registry>/ca.crt; installed from the CA file when missing or different.");
+            for (const registry of [...new Set(spec.logins.filter((l) => l.kind === "password").map((l) => l.registry))]) {
+                add(
+                    `certs_d=${q(`/etc/docker/certs.d/${registry}`)}`,
+                    'if ! cmp -s -- "$ca_file" "$certs_d/ca.crt"; then',
+                    '  { mkdir -p -- "$certs_d" && cp -- "$ca_file" "$certs_d/ca.crt" && chmod 644 -- "$certs_d/ca.crt"; } ||',
+                    '    give_up 2 "cannot install the registry CA as $certs_d/ca.crt (docker needs it there): copy $ca_file there as root"',
+                    "fi",
+                );
+            }
+        }
+    }
+    add("");
+
+    add(
+        'cd -- "$work_dir"',
+        'start_marker="$DOCKER_CONFIG/attempt-start"',
+        "attempt=0",
+        "reason=",
+        "while [ \"$attempt\" -lt \"$max_attempts\" ]; do",
+        "  attempt=$((attempt + 1))",
+        '  attempt_log="$log_prefix-attempt-$attempt.log"',
+        "  if [ \"$attempt\" -gt 1 ]; then",
+        "    say \"attempt $((attempt - 1)) failed: $reason; retrying in ${retry_delay}s\"",
+        "    sleep \"$retry_delay\"",
+        "  fi",
+        '  say "attempt $attempt of $max_attempts"',
+        "  if ! login_all; then",
+        '    reason="login failed: $(head -n 1 "$login_out" 2>/dev/null || true)"',
+        '    cp -- "$login_out" "$attempt_log"',
+        "    continue",
+        "  fi",
+        "  # Leftovers of an interrupted extraction of this binary.",
+        '  rm -rf -- "$TMPDIR"/makeself.* "$TMPDIR"/selfgz*',
+        '  touch -- "$start_marker"',
+        '  say "running $binary (log: $attempt_log)"',
+        "  set +e",
+        '  "$binary" </dev/null 2>&1 | tee -- "$attempt_log"',
+        "  status=${PIPESTATUS[0]}",
+        "  set -e",
+        '  if [ "$status" -ne 0 ]; then',
+        '    reason="exit code $status"',
+        '  elif ! grep -qF -- "$success_marker" "$attempt_log"; then',
+        '    reason="no \\"$success_marker\\" line"',
+        "  else",
+        spec.manifests === false
+            ? "    zip=  # a pack binary writes no manifests zip"
+            : '    zip=$(manifests_zip "$attempt_log" "$start_marker")',
+        '    version=$(binary_version "$attempt_log")',
+        '    say "succeeded on attempt $attempt"',
+        `    printf '${RESULT_PREFIX}%s\\n' "$(jq -cn --arg manifestsZip "$zip" --arg version "$version" --argjson attempts "$attempt" --arg log "$attempt_log" \\`,
+        "      '{manifestsZip: $manifestsZip, version: $version, attempts: $attempts, log: $log}')\"",
+        "    exit 0",
+        "  fi",
+        "done",
+        'give_up 1 "failed after $attempt attempt(s): $reason" "$attempt_log"',
+        "",
+    );
+    return lines.join("\n");
+}
+
+/** Parses the `PALETTE_AIRGAP_RESULT {json}` line (the last one) of a run's stdout. */
+export function parseRunResult(stdout: string): RunResult {
+    const line = stdout
+        .split(/\r?\n/)
+        .reverse()
+        .find((l) => l.startsWith(RESULT_PREFIX));
+    if (line === undefined) {
+        throw new Error(`parseRunResult: no "${RESULT_PREFIX.trim()}" line in the run's output`);
+    }
+    let raw: unknown;
+    try {
+        raw = JSON.parse(line.slice(RESULT_PREFIX.length));
+    } catch (error) {
+        throw new Error(`parseRunResult: the result line is not JSON: ${(error as Error).message}`);
+    }
+    const data = raw as Record<string, unknown>;
+    if (data === null || typeof data !== "object" || typeof data.attempts !== "number") {
+        throw new Error(`parseRunResult: the result line has no attempts count: ${line}`);
+    }
+    const result: RunResult = { attempts: data.attempts };
+    if (typeof data.manifestsZip === "string" && data.manifestsZip !== "") {
+        result.manifestsZip = data.manifestsZip;
+    }
+    if (typeof data.version === "string" && data.version !== "") {
+        result.version = data.version;
+    }
+    if (typeof data.log === "string" && data.log !== "") {
+        result.log = data.log;
+    }
+    return result;
+}
+
+/** The `registry_login registry username [tls]` function of the chosen tool (password on stdin). */
+function loginToolFunction(tool: LoginTool, insecure: boolean, hasCa: boolean): string[] {
+    switch (tool) {
+        case "skopeo": {
+            const tls = insecure ? "--tls-verify=false " : hasCa ? '--cert-dir "$DOCKER_CONFIG/certs" ' : "";
+            if (tls === "") {
+                return [
+                    "# skopeo login: the password arrives on stdin.",
+                    "registry_login() { # registry username",
+                    '  skopeo login --authfile "$REGISTRY_AUTH_FILE" --username "$2" --password-stdin "$1"',
+                    "}",
+                ];
+            }
+            return [
+                "# skopeo login: the password arrives on stdin; TLS options apply to the password-login registries.",
+                "registry_login() { # registry username [tls]",
+                "  if [ \"${3:-}\" = tls ]; then",
+                `    skopeo login --authfile "$REGISTRY_AUTH_FILE" ${tls}--username "$2" --password-stdin "$1"`,
+                "  else",
+                '    skopeo login --authfile "$REGISTRY_AUTH_FILE" --username "$2" --password-stdin "$1"',
+                "  fi",
+                "}",
+            ];
+        }
+        case "oras": {
+            const tls = insecure ? "--insecure " : hasCa ? '--ca-file "$ca_file" ' : "";
+            if (tls === "") {
+                return [
+                    "# oras login: the password arrives on stdin.",
+                    "registry_login() { # registry username",
+                    '  oras login --registry-config "$REGISTRY_AUTH_FILE" --username "$2" --password-stdin "$1"',
+                    "}",
+                ];
+            }
+            return [
+                "# oras login: the password arrives on stdin; TLS options apply to the password-login registries.",
+                "registry_login() { # registry username [tls]",
+                "  if [ \"${3:-}\" = tls ]; then",
+                `    oras login --registry-config "$REGISTRY_AUTH_FILE" ${tls}--username "$2" --password-stdin "$1"`,
+                "  else",
+                '    oras login --registry-config "$REGISTRY_AUTH_FILE" --username "$2" --password-stdin "$1"',
+                "  fi",
+                "}",
+            ];
+        }
+        case "docker": {
+            const out = [
+                "# docker login: the password arrives on stdin. The Docker daemon does the TLS (see the CA step below).",
+                "registry_login() { # registry username [tls]",
+            ];
+            if (insecure) {
+                out.push(
+                    "  if [ \"${3:-}\" = tls ]; then",
+                    "    say \"registryInsecure: the Docker daemon must list $1 in insecure-registries (/etc/docker/daemon.json)\"",
+                    "  fi",
+                );
+            }
+            out.push('  docker login --username "$2" --password-stdin "$1"', "}");
+            return out;
+        }
+    }
+}
+
+function validate(spec: BinaryRunSpec): string[] {
+    const problems: string[] = [];
+    if (spec === null || typeof spec !== "object") {
+        return ["spec must be an object"];
+    }
+    for (const key of ["binaryPath", "label", "workDir", "stateDir"] as const) {
+        if (typeof spec[key] !== "string" || spec[key].trim() === "") {
+            problems.push(`${key} must be a non-empty string`);
+        }
+    }
+    for (const key of ["binaryPath", "workDir", "stateDir", "caFile"] as const) {
+        const value = spec[key];
+        if (typeof value === "string" && value !== "" && !value.startsWith("/")) {
+            problems.push(`${key} must be an absolute path, got ${JSON.stringify(value)}`);
+        }
+    }
+    if (!LOGIN_TOOLS.includes(spec.loginTool)) {
+        problems.push(`loginTool must be one of ${LOGIN_TOOLS.join(", ")}, got ${JSON.stringify(spec.loginTool)}`);
+    }
+    if (!Number.isInteger(spec.maxAttempts) || spec.maxAttempts < 1) {
+        problems.push(`maxAttempts must be an integer >= 1, got ${JSON.stringify(spec.maxAttempts)}`);
+    }
+    if (spec.retryDelaySeconds !== undefined && (!Number.isInteger(spec.retryDelaySeconds) || spec.retryDelaySeconds < 0)) {
+        problems.push(`retryDelaySeconds must be an integer >= 0, got ${JSON.stringify(spec.retryDelaySeconds)}`);
+    }
+    if (spec.successMarker !== undefined && (typeof spec.successMarker !== "string" || spec.successMarker.trim() === "" || /[\r\n]/.test(spec.successMarker))) {
+        problems.push(`successMarker must be a non-empty single line`);
+    }
+    if (spec.environment === null || typeof spec.environment !== "object") {
+        problems.push("environment must be an object of variable names to values");
+    } else {
+        for (const [name, value] of Object.entries(spec.environment)) {
+            if (!ENV_NAME.test(name)) {
+                problems.push(`environment: ${JSON.stringify(name)} is not a variable name`);
+            } else if (typeof value !== "string") {
+                problems.push(`environment: ${name} must be a string`);
+            } else if (RESERVED_ENV.has(name)) {
+                problems.push(`environment: ${name} is set by the script itself`);
+            }
+        }
+    }
+    if (!Array.isArray(spec.logins)) {
+        problems.push("logins must be an array");
+        return problems;
+    }
+    spec.logins.forEach((login, i) => {
+        const where = `logins[${i}]`;
+        if (login === null || typeof login !== "object") {
+            problems.push(`${where} must be an object`);
+            return;
+        }
+        if (typeof login.registry !== "string" || !/^[^\s'"\\`$]+$/.test(login.registry)) {
+            problems.push(`${where}.registry must be a registry host without spaces or quotes, got ${JSON.stringify(login.registry)}`);
+        }
+        switch (login.kind) {
+            case "password":
+                if (typeof login.username !== "string" || login.username === "" || /[\r\n]/.test(login.username)) {
+                    problems.push(`${where}.username must be a non-empty single line`);
+                }
+                if (typeof login.passwordEnv !== "string" || !ENV_NAME.test(login.passwordEnv)) {
+                    problems.push(`${where}.passwordEnv must be an environment variable name, got ${JSON.stringify(login.passwordEnv)}`);
+                } else if (RESERVED_ENV.has(login.passwordEnv) || (spec.environment && login.passwordEnv in spec.environment)) {
+                    problems.push(`${where}.passwordEnv ${login.passwordEnv} clashes with a variable the script sets`);
+                }
+                break;
+            case "ecr":
+                if (typeof login.region !== "string" || !/^[a-z0-9-]+$/.test(login.region)) {
+                    problems.push(`${where}.region must be an AWS region such as us-east-1, got ${JSON.stringify(login.region)}`);
+                }
+                break;
+            case "ecr-public":
+                break;
+            default:
+                problems.push(`${where}.kind must be password, ecr or ecr-public`);
+        }
+    });
+    return problems;
+}
+
+/** Variables the script sets itself; neither the binary's environment nor a password variable may use them. */
+const RESERVED_ENV = new Set(["DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "TMPDIR", "SSL_CERT_FILE", "PATH", "HOME"]);
+
+/** For a double-quoted bash string: escape what bash would expand. */
+function dq(value: string): string {
+    return value.replace(/[\\"$`]/g, (c) => `\\${c}`);
+}
+
+function oneLine(value: string): string {
+    return value.replace(/[\r\n]+/g, " ");
+}
