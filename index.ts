@@ -12,6 +12,8 @@ const environment = new AirgapEnvironment("palette", config);
 export const templateFolder = environment.templateFolderPath;
 /** The VM template Palette clones its nodes from. */
 export const templateName = environment.templateName;
+/** Full inventory path of that template. */
+export const templatePath = environment.templatePath;
 /** Registry kind, endpoint, bases, insecure flag and CA path. */
 export const registry = environment.registry;
 /** The variables the setup binary runs with (harbor and generic registries). */

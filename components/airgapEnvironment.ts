@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { FileServerSettings, OvaSettings, RegistrySettings, SetupSettings, VsphereSettings } from "./config";
 import { SetupTarget, setupEnvironment } from "./setup/setupEnvironment";
+import { OvaTemplate } from "./vsphere/ovaTemplate";
 import { TemplatesFolder } from "./vsphere/templatesFolder";
 import { VsphereProvider } from "./vsphere/vsphereSdk";
 
@@ -41,10 +42,13 @@ export class AirgapEnvironment extends pulumi.ComponentResource {
     /** The explicit vSphere provider every vSphere child uses. */
     public readonly vsphereProvider: VsphereProvider;
     public readonly templatesFolder: TemplatesFolder;
+    public readonly ovaTemplate: OvaTemplate;
     /** Full inventory path of the template folder, e.g. `/dc-lab/vm/spectro-templates`. */
     public readonly templateFolderPath: pulumi.Output<string>;
     /** Name of the OVA template Palette clones from, `r_<ova name>`. */
     public readonly templateName: pulumi.Output<string>;
+    /** Full inventory path of the template. */
+    public readonly templatePath: pulumi.Output<string>;
     public readonly registry: pulumi.Output<RegistrySummary>;
     /** The setup binary's variables; undefined for ECR until its repositories exist. */
     public readonly setupEnvironment?: pulumi.Output<Record<string, string>>;
@@ -63,7 +67,31 @@ export class AirgapEnvironment extends pulumi.ComponentResource {
             { parent: this },
         );
         this.templateFolderPath = this.templatesFolder.inventoryPath;
-        this.templateName = pulumi.output(args.ova.templateName);
+        this.ovaTemplate = new OvaTemplate(
+            `${name}-template`,
+            {
+                server: vsphere.server,
+                user: vsphere.user,
+                password: vsphere.password,
+                allowUnverifiedSsl: vsphere.allowUnverifiedSsl,
+                caFile: vsphere.caFile,
+                datacenter: vsphere.datacenter,
+                folderPath: this.templatesFolder.path,
+                datastore: vsphere.datastore,
+                network: vsphere.network,
+                cluster: vsphere.cluster,
+                resourcePool: vsphere.resourcePool,
+                source: args.ova.source,
+                sourceCaFile: args.ova.caFile,
+                sha256: args.ova.sha256,
+                templateName: args.ova.templateName,
+                markAsTemplate: args.ova.markAsTemplate,
+                diskProvisioning: args.ova.diskProvisioning,
+            },
+            { parent: this, dependsOn: [this.templatesFolder] },
+        );
+        this.templateName = this.ovaTemplate.templateName;
+        this.templatePath = this.ovaTemplate.inventoryPath;
         this.registry = pulumi.output(summarizeRegistry(args.registry));
         const target = ociSetupTarget(args.registry);
         if (target) {
@@ -72,6 +100,7 @@ export class AirgapEnvironment extends pulumi.ComponentResource {
         this.registerOutputs({
             templateFolderPath: this.templateFolderPath,
             templateName: this.templateName,
+            templatePath: this.templatePath,
             registry: this.registry,
             setupEnvironment: this.setupEnvironment,
         });

@@ -35,6 +35,8 @@ export interface OvaSettings {
     /** Absolute local path or http(s) URL. */
     source: string;
     sha256?: string;
+    /** CA of an https OVA mirror. */
+    caFile?: string;
     /** `templateName` if set, else `ovaTemplateName(source)`; always starts with `r_`. */
     templateName: string;
     markAsTemplate: boolean;
@@ -195,6 +197,7 @@ function readOva(reader: ConfigReader): OvaSettings {
     return {
         source,
         sha256: reader.sha256("ovaSha256"),
+        caFile: reader.absolutePath("ovaCaFile"),
         templateName: override ?? derivedName,
         markAsTemplate: reader.boolean("markAsTemplate"),
         diskProvisioning: reader.oneOf("diskProvisioning", ["thin", "thick", "eagerZeroedThick"] as const),

@@ -39,6 +39,7 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
     // The OS+K8s OVA
     { key: "ovaSource", type: "string", description: "OVA location: an absolute local path or an http(s) URL of an internal mirror.", example: "https://mirror.lab.internal/palette/u-2204-0-k-12510-0.ova" },
     { key: "ovaSha256", type: "string", default: "", description: "Expected sha256 of the whole OVA file (64 hex digits).", example: "3f5a…(64 hex digits)" },
+    { key: "ovaCaFile", type: "string", default: "", description: "Absolute path of the CA (PEM) of an https OVA mirror.", example: "/etc/pki/mirror-ca.pem" },
     { key: "templateName", type: "string", default: "", description: "Template name override; must start with r_. Default: r_ + the OVA's file name.", example: "r_u-2204-0-k-12510-0" },
     { key: "markAsTemplate", type: "boolean", default: true, description: "Mark the imported VM as a template.", example: "true" },
     { key: "diskProvisioning", type: "string", default: "thin", description: "Disk provisioning of the imported template: thin, thick or eagerZeroedThick.", example: "thin" },

@@ -80,9 +80,23 @@ describe("stack files (program under the SDK's mock engine)", () => {
                 }
             });
 
-            it("exports the template name and folder Palette asks for", () => {
+            it("exports the template name, its path and the folder Palette asks for", () => {
                 assert.strictEqual(run.outputs.templateName, "r_u-2204-0-k-12510-0");
                 assert.match(String(run.outputs.templateFolder), /^\/[^/]+\/vm\/.+/);
+                assert.strictEqual(run.outputs.templatePath, `${run.outputs.templateFolder}/r_u-2204-0-k-12510-0`);
+            });
+
+            it("imports the OVA after the folder exists, with the secret password and a provider that captures no secret", () => {
+                const [component] = findResource(run, "palette-airgap:vsphere:OvaTemplate");
+                const [imported] = findResource(run, "pulumi-nodejs:dynamic/vsphere:OvaTemplateImport");
+                const [folder] = findResource(run, "vsphere:index/folder:Folder");
+                assert.strictEqual(imported.parent, component.urn);
+                assert.strictEqual(imported.inputs.folderPath, folder.inputs.path);
+                assert.strictEqual(imported.inputs.templateName, "r_u-2204-0-k-12510-0");
+                assert.strictEqual(imported.inputs.markAsTemplate, true);
+                assert.deepStrictEqual(imported.secretPaths, ["password"]);
+                assert.ok(!String(imported.inputs.__provider).includes(TEST_SECRETS.vspherePassword));
+                assert.ok(String(imported.inputs.__provider).length < 20000, "the serialized provider should be the small loader shim");
             });
 
             it("declares the same graph in preview", async () => {
@@ -111,6 +125,16 @@ describe("stack files (program under the SDK's mock engine)", () => {
         assert.strictEqual(run.outputs.templateFolder, "/dc-prod-01/vm/palette/spectro-templates");
         assert.deepStrictEqual(run.outputs.registry, { kind: "ecr", packBase: "spectro-packs", imageBase: "spectro-images", region: "us-west-2", insecure: false });
         assert.strictEqual(run.outputs.setupEnvironment, undefined);
+    });
+
+    it("ecr-prod: thick disks, the pinned OVA sha256 and the resource pool reach the OVA import", async () => {
+        const run = await runStack("ecr-prod");
+        const [imported] = findResource(run, "pulumi-nodejs:dynamic/vsphere:OvaTemplateImport");
+        assert.strictEqual(imported.inputs.diskProvisioning, "thick");
+        assert.strictEqual(imported.inputs.expectedSha256, "6a0d6a85d4e7a3a1c3e1b3f0a2f4b7c9d8e1f2a3b4c5d6e7f8091a2b3c4d5e6f");
+        assert.strictEqual(imported.inputs.resourcePool, "cluster-prod/Resources/palette");
+        assert.strictEqual(imported.inputs.cluster, undefined);
+        assert.strictEqual(imported.inputs.caFile, "/etc/pki/palette/vcenter-ca.pem");
     });
 
     it("a templateName override replaces the derived name", async () => {

@@ -174,7 +174,18 @@ export function findResource(run: StackRun, type: string): RegisteredResource[] 
 
 /** What the provider would return: inputs, plus the computed outputs our code reads. */
 function mockState(type: string, inputs: Record<string, unknown>): Record<string, unknown> {
-    return { ...inputs };
+    switch (type) {
+        case "pulumi-nodejs:dynamic/vsphere:OvaTemplateImport":
+            return {
+                ...inputs,
+                moid: "vm-42",
+                inventoryPath: `/${inputs.datacenter}/vm/${inputs.folderPath}/${inputs.templateName}`,
+                observedName: inputs.templateName,
+                ovaSha256: inputs.expectedSha256 ?? "0".repeat(64),
+            };
+        default:
+            return { ...inputs };
+    }
 }
 
 function mockInvoke(token: string, args: Record<string, unknown>): Record<string, unknown> {

@@ -1,0 +1,110 @@
+/**
+ * runPreflight: the prerequisite checks of ./preflight run at program time, before any resource
+ * is declared, in `pulumi preview` as well as `pulumi up` (a preview that says "all good" while
+ * the binary is missing or the registry unreachable would be a false drift check):
+ * tools on PATH, free space in workDir, setup and pack binaries present and executable, the setup
+ * binary's sha256 pin (setupBinarySha256), and for Harbor/generic registries `GET https://<endpoint>/v2/`
+ * answering 200 or 401 with the configured CA. Every problem is reported at once, in one
+ * RunError (printed by Pulumi without a stack trace), each line naming the config key and the fix.
+ *
+ * Set PALETTE_AIRGAP_SKIP_PREFLIGHT=1 to skip it: for the tests under the mock engine (the stack
+ * files point at machines that do not exist here), or, knowingly, on a machine that only
+ * previews. A skipped preflight is logged as a warning.
+ *
+ *     // index.ts: a program may export an async function; its result is the stack outputs.
+ *     export = async () => {
+ *         const config = loadConfig();
+ *         await runPreflight(config, { loginTool, minFreeGb }); // config keys loginTool, minFreeGb
+ *         const environment = new AirgapEnvironment("palette", config);
+ *         return { templateFolder: environment.templateFolderPath, ... };
+ *     };
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { RegistrySettings, SetupSettings } from "../config";
+import { fileSha256 } from "./fileDigest";
+import { DEFAULT_MIN_FREE_BYTES, preflightProblems } from "./preflight";
+import type { LoginTool } from "./runScript";
+import { DEFAULT_LOGIN_TOOL } from "./binaryCommand";
+
+/** Environment variable that skips the preflight when set to 1 (or true). */
+export const PREFLIGHT_SKIP_ENV = "PALETTE_AIRGAP_SKIP_PREFLIGHT";
+
+export interface RunPreflightOptions {
+    /** Login tool of the runs, which must be on PATH (config loginTool). Default "oras". */
+    loginTool?: LoginTool;
+    /** Free space needed in workDir, in GB (config minFreeGb). Default 30 (the procedure's prerequisite). */
+    minFreeGb?: number;
+    /** Tools the setup binary itself calls. Default ["oras"] (the procedure: "Oras - Required for the setup script"). */
+    binaryTools?: string[];
+    /** PATH searched for the tools. Default process.env.PATH. */
+    pathEnv?: string;
+    /** Timeout of the registry probe, in ms. Default 10000. */
+    timeoutMs?: number;
+    /** Environment read for PALETTE_AIRGAP_SKIP_PREFLIGHT. Default process.env. */
+    env?: NodeJS.ProcessEnv;
+}
+
+/** What runPreflight did: `skipped` when PALETTE_AIRGAP_SKIP_PREFLIGHT was set. */
+export type PreflightOutcome = "passed" | "skipped";
+
+/**
+ * Resolves when every prerequisite holds (or the preflight is skipped); otherwise rejects with
+ * one pulumi.RunError listing every problem.
+ */
+export async function runPreflight(
+    settings: { registry: RegistrySettings; setup: SetupSettings },
+    options: RunPreflightOptions = {},
+): Promise<PreflightOutcome> {
+    const env = options.env ?? process.env;
+    if (/^(1|true|yes)$/i.test(env[PREFLIGHT_SKIP_ENV] ?? "")) {
+        await pulumi.log.warn(`preflight skipped (${PREFLIGHT_SKIP_ENV}=${env[PREFLIGHT_SKIP_ENV]}): tools, disk space, binaries and registry were not checked`);
+        return "skipped";
+    }
+    const { registry, setup } = settings;
+    const minFreeGb = options.minFreeGb;
+    if (minFreeGb !== undefined && (!Number.isFinite(minFreeGb) || minFreeGb < 0)) {
+        throw new pulumi.RunError(`minFreeGb: ${JSON.stringify(minFreeGb)} is not a number of GB of at least 0`);
+    }
+    const [problems, pin] = await Promise.all([
+        preflightProblems({
+            registryKind: registry.kind,
+            loginTool: options.loginTool ?? DEFAULT_LOGIN_TOOL,
+            ecrPublicImages: registry.kind === "ecr" ? registry.publicImages : undefined,
+            binaryTools: options.binaryTools,
+            workDir: setup.workDir,
+            minFreeBytes: minFreeGb === undefined ? DEFAULT_MIN_FREE_BYTES : minFreeGb * 1000 * 1000 * 1000,
+            setupBinary: setup.binary,
+            packBinaries: setup.packBinaries.map((pack) => pack.path),
+            registryEndpoint: registry.kind === "ecr" ? undefined : registry.endpoint,
+            registryCaFile: registry.kind === "ecr" ? undefined : registry.caFile,
+            registryInsecure: registry.kind === "ecr" ? undefined : registry.insecure,
+            pathEnv: options.pathEnv,
+            timeoutMs: options.timeoutMs,
+        }),
+        checkPin(setup),
+    ]);
+    const all = [...problems, ...pin];
+    if (all.length > 0) {
+        throw new pulumi.RunError(
+            `preflight: ${all.length} problem${all.length === 1 ? "" : "s"} before the setup run ` +
+                `(nothing was created):\n${all.map((p) => `  - ${p}`).join("\n")}`,
+        );
+    }
+    return "passed";
+}
+
+/** setupBinarySha256: the binary's content matches the pin (skipped when the file is missing: reported already). */
+async function checkPin(setup: SetupSettings): Promise<string[]> {
+    if (setup.sha256 === undefined) {
+        return [];
+    }
+    let actual: string;
+    try {
+        actual = await fileSha256(setup.binary);
+    } catch {
+        return [];
+    }
+    return actual === setup.sha256.toLowerCase()
+        ? []
+        : [`setupBinarySha256: ${setup.binary} has sha256 ${actual}, expected ${setup.sha256.toLowerCase()}: download the binary again, or fix the pin`];
+}
