@@ -11,7 +11,7 @@
  *     }, { parent: this });
  */
 import * as pulumi from "@pulumi/pulumi";
-import { harborProjectProvider } from "./harborProjectProvider";
+import { lazyProvider } from "../dynamicProviderShim";
 
 export interface HarborProjectArgs {
     /** Harbor host[:port]; https://host[:port] is accepted, http:// is refused. Required (registryEndpoint). */
@@ -60,7 +60,7 @@ export class HarborProject extends pulumi.dynamic.Resource {
             adopted: undefined,
         };
         super(
-            harborProjectProvider,
+            lazyProvider("components/registry/harborProjectProvider", "harborProjectProvider"),
             name,
             props,
             pulumi.mergeOptions(opts, { additionalSecretOutputs: ["password"] }),
