@@ -1,20 +1,30 @@
 /**
  * The palette-airgap program: one stack prepares one air-gapped vSphere environment for a
- * self-hosted Palette installation. The configuration is validated as a whole before any resource
- * is declared.
+ * self-hosted Palette installation. The configuration is validated as a whole, then preflight
+ * checks the machine (tools, disk, binaries, registry), before any resource is declared.
  */
-import { AirgapEnvironment, loadConfig } from "./components";
+import { AirgapEnvironment, loadConfig, runPreflight } from "./components";
 
-const config = loadConfig();
-const environment = new AirgapEnvironment("palette", config);
-
-/** Inventory path of the template folder (Palette CLI: image template folder). */
-export const templateFolder = environment.templateFolderPath;
-/** The VM template Palette clones its nodes from. */
-export const templateName = environment.templateName;
-/** Full inventory path of that template. */
-export const templatePath = environment.templatePath;
-/** Registry kind, endpoint, bases, insecure flag and CA path. */
-export const registry = environment.registry;
-/** The variables the setup binary runs with (harbor and generic registries). */
-export const setupEnvironment = environment.setupEnvironment;
+export = async () => {
+    const config = loadConfig();
+    await runPreflight(config, { loginTool: config.setup.loginTool, minFreeGb: config.setup.minFreeGb });
+    const environment = new AirgapEnvironment("palette", config);
+    return {
+        /** Inventory path of the template folder (Palette CLI: image template folder). */
+        templateFolder: environment.templateFolderPath,
+        /** The VM template Palette clones its nodes from. */
+        templateName: environment.templateName,
+        /** Full inventory path of that template. */
+        templatePath: environment.templatePath,
+        /** Registry kind, endpoints, bases, regions, insecure flag and CA path, for packs and images. */
+        registry: environment.registry,
+        /** The variables the setup binary ran with. */
+        setupEnvironment: environment.setupEnvironment,
+        /** The manifests zip the setup run produced (what the file server publishes). */
+        manifestsZip: environment.airgapSetup.manifestsZip,
+        /** Palette version the setup binary reported. */
+        paletteVersion: environment.airgapSetup.version,
+        /** The pack binaries pushed, with their sha256. */
+        packs: environment.packUploads.summary,
+    };
+};

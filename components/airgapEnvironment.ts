@@ -4,7 +4,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { FileServerSettings, OvaSettings, RegistrySettings, SetupSettings, VsphereSettings } from "./config";
-import { SetupTarget, setupEnvironment } from "./setup/setupEnvironment";
+import { OciRegistry } from "./registry/ociRegistry";
+import { AirgapSetup } from "./setup/airgapSetup";
+import { PackUploads } from "./setup/packUploads";
+import { setupEnvironment } from "./setup/setupEnvironment";
 import { OvaTemplate } from "./vsphere/ovaTemplate";
 import { TemplatesFolder } from "./vsphere/templatesFolder";
 import { VsphereProvider } from "./vsphere/vsphereSdk";
@@ -22,15 +25,16 @@ export interface AirgapEnvironmentArgs {
     fileServer: FileServerSettings;
 }
 
-/** Registry facts known from the configuration alone (the created repositories add to them). */
+/** What Palette's CLI asks about the registry (packs and images). */
 export interface RegistrySummary {
     kind: RegistrySettings["kind"];
+    packRegistry: string;
     packBase: string;
+    imageRegistry: string;
     imageBase: string;
-    /** harbor/generic: host[:port]; ecr: set once the repositories exist. */
-    endpoint?: string;
-    /** ecr: region of the private registry. */
-    region?: string;
+    /** ecr: regions of the pack and image registries. */
+    packRegion?: string;
+    imageRegion?: string;
     /** Palette's "Allow Insecure Connection" answer. */
     insecure: boolean;
     /** Absolute path of the registry CA certificate, when configured. */
@@ -49,9 +53,12 @@ export class AirgapEnvironment extends pulumi.ComponentResource {
     public readonly templateName: pulumi.Output<string>;
     /** Full inventory path of the template. */
     public readonly templatePath: pulumi.Output<string>;
+    public readonly ociRegistry: OciRegistry;
     public readonly registry: pulumi.Output<RegistrySummary>;
-    /** The setup binary's variables; undefined for ECR until its repositories exist. */
-    public readonly setupEnvironment?: pulumi.Output<Record<string, string>>;
+    /** The setup binary's variables, from the repositories actually created. */
+    public readonly setupEnvironment: pulumi.Output<Record<string, string>>;
+    public readonly airgapSetup: AirgapSetup;
+    public readonly packUploads: PackUploads;
 
     constructor(name: string, args: AirgapEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("palette-airgap:index:AirgapEnvironment", name, {}, opts);
@@ -92,45 +99,44 @@ export class AirgapEnvironment extends pulumi.ComponentResource {
         );
         this.templateName = this.ovaTemplate.templateName;
         this.templatePath = this.ovaTemplate.inventoryPath;
-        this.registry = pulumi.output(summarizeRegistry(args.registry));
-        const target = ociSetupTarget(args.registry);
-        if (target) {
-            this.setupEnvironment = pulumi.output(setupEnvironment(target));
-        }
+        this.ociRegistry = new OciRegistry(`${name}-registry`, { registry: args.registry }, { parent: this });
+        const oci = this.ociRegistry;
+        this.registry = pulumi
+            .all([oci.packRegistry, oci.packBase, oci.imageRegistry, oci.imageBase, oci.packRegion, oci.imageRegion, oci.insecure, oci.caFile])
+            .apply(([packRegistry, packBase, imageRegistry, imageBase, packRegion, imageRegion, insecure, caFile]) => ({
+                kind: args.registry.kind,
+                packRegistry,
+                packBase,
+                imageRegistry,
+                imageBase,
+                ...(packRegion ? { packRegion, imageRegion } : {}),
+                insecure,
+                ...(caFile ? { caFile } : {}),
+            }));
+        this.setupEnvironment = oci.setupTarget.apply(setupEnvironment);
+        const run = {
+            setupTarget: oci.setupTarget,
+            logins: oci.logins,
+            caFile: oci.caFile,
+            insecure: oci.insecure,
+            password: oci.password,
+            loginTool: args.setup.loginTool,
+            maxAttempts: args.setup.maxAttempts,
+        };
+        this.airgapSetup = new AirgapSetup(`${name}-setup`, { setup: args.setup, ...run }, { parent: this });
+        this.packUploads = new PackUploads(
+            `${name}-packs`,
+            { packBinaries: args.setup.packBinaries, workDir: args.setup.workDir, after: this.airgapSetup, concurrency: args.setup.packConcurrency, ...run },
+            { parent: this },
+        );
         this.registerOutputs({
             templateFolderPath: this.templateFolderPath,
             templateName: this.templateName,
             templatePath: this.templatePath,
             registry: this.registry,
             setupEnvironment: this.setupEnvironment,
+            manifestsZip: this.airgapSetup.manifestsZip,
+            packs: this.packUploads.summary,
         });
     }
-}
-
-function summarizeRegistry(registry: RegistrySettings): RegistrySummary {
-    if (registry.kind === "ecr") {
-        return { kind: "ecr", packBase: registry.packBase, imageBase: registry.imageBase, region: registry.region, insecure: false };
-    }
-    return {
-        kind: registry.kind,
-        packBase: registry.packBase,
-        imageBase: registry.imageBase,
-        endpoint: registry.endpoint,
-        insecure: registry.insecure,
-        caFile: registry.caFile,
-    };
-}
-
-/** Harbor and generic registries: packs and images share the endpoint. */
-function ociSetupTarget(registry: RegistrySettings): SetupTarget | undefined {
-    if (registry.kind === "ecr") {
-        return undefined;
-    }
-    return {
-        kind: "oci",
-        imageRegistry: registry.endpoint,
-        imageBase: registry.imageBase,
-        packRegistry: registry.endpoint,
-        packBase: registry.packBase,
-    };
 }

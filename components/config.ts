@@ -48,7 +48,13 @@ interface RegistryCommon {
     packBase: string;
     /** Repository base of the images, default `spectro-images`. */
     imageBase: string;
+    /** Let destroy delete projects/repositories that still hold images. */
+    allowDeleteNonEmpty: boolean;
+    /** ECR: protect the repositories from destroy. */
+    protectContent: boolean;
 }
+
+export type LoginToolName = "oras" | "docker" | "skopeo";
 
 export interface OciRegistrySettings extends RegistryCommon {
     kind: "harbor" | "generic";
@@ -76,6 +82,10 @@ export interface SetupSettings {
     sha256?: string;
     packBinaries: PackBinary[];
     workDir: string;
+    loginTool: LoginToolName;
+    maxAttempts: number;
+    packConcurrency: number;
+    minFreeGb: number;
 }
 
 export interface FileServerSettings {
@@ -211,6 +221,8 @@ function readRegistry(reader: ConfigReader): RegistrySettings {
     if (packBase !== "" && packBase === imageBase) {
         reader.problem("imageBase", `must differ from packBase (both are "${packBase}"): packs are private, images public`);
     }
+    const allowDeleteNonEmpty = reader.boolean("registryAllowDeleteNonEmpty");
+    const protectContent = reader.boolean("protectRegistryContent");
     const ociOnly = ["registryEndpoint", "registryUsername", "registryPassword", "registryCaFile", "registryInsecure"];
     const ecrOnly = ["ecrRegion", "ecrPublicImages"];
     if (kind === "ecr") {
@@ -219,11 +231,13 @@ function readRegistry(reader: ConfigReader): RegistrySettings {
             kind,
             packBase,
             imageBase,
+            allowDeleteNonEmpty,
+            protectContent,
             region: reader.awsRegion("ecrRegion"),
             publicImages: reader.boolean("ecrPublicImages"),
         };
     }
-    reader.notAllowedWith(ecrOnly, `registryKind ${kind || "harbor/generic"}`);
+    reader.notAllowedWith([...ecrOnly, "protectRegistryContent"], `registryKind ${kind || "harbor/generic"}`);
     const insecure = reader.boolean("registryInsecure");
     const caFile = reader.absolutePath("registryCaFile");
     if (insecure && caFile !== undefined) {
@@ -233,6 +247,8 @@ function readRegistry(reader: ConfigReader): RegistrySettings {
         kind: kind === "generic" ? "generic" : "harbor",
         packBase,
         imageBase,
+        allowDeleteNonEmpty,
+        protectContent,
         endpoint: reader.registryEndpoint("registryEndpoint"),
         username: reader.requiredOptional("registryUsername", `registryKind ${kind}`),
         password: reader.secret("registryPassword", true),
@@ -268,6 +284,10 @@ function readSetup(reader: ConfigReader): SetupSettings {
         sha256: reader.sha256("setupBinarySha256"),
         packBinaries,
         workDir: reader.requiredAbsolutePath("workDir"),
+        loginTool: reader.oneOf("loginTool", ["oras", "docker", "skopeo"] as const),
+        maxAttempts: reader.integer("setupMaxAttempts", 1, 10),
+        packConcurrency: reader.integer("packConcurrency", 1, 16),
+        minFreeGb: reader.integer("minFreeGb", 0, 100000),
     };
 }
 

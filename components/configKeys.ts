@@ -51,6 +51,8 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
     { key: "registryPassword", type: "string", secret: true, default: "", description: "Harbor/generic registry password (secret).", example: "pulumi config set --secret registryPassword '<password>'" },
     { key: "registryCaFile", type: "string", default: "", description: "Absolute path of the registry's CA certificate (PEM); Palette asks for it too.", example: "/etc/pki/harbor-ca.crt" },
     { key: "registryInsecure", type: "boolean", default: false, description: "Explicit opt-in to skip TLS verification of the registry. HTTPS is still required.", example: "false" },
+    { key: "registryAllowDeleteNonEmpty", type: "boolean", default: false, description: "Let pulumi destroy delete Harbor projects and ECR repositories that still hold images (lab stacks).", example: "false" },
+    { key: "protectRegistryContent", type: "boolean", default: true, description: "ECR: protect the repositories holding the upload from pulumi destroy.", example: "true" },
     { key: "packBase", type: "string", default: "spectro-packs", description: "Repository base for packs (private).", example: "spectro-packs" },
     { key: "imageBase", type: "string", default: "spectro-images", description: "Repository base for images (public).", example: "spectro-images" },
     { key: "ecrRegion", type: "string", default: "", description: "ECR: region of the private registry holding the packs.", example: "us-east-1" },
@@ -60,6 +62,10 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
     { key: "setupBinary", type: "string", description: "Absolute path of the airgap setup binary (airgap-v<version>.bin).", example: "/opt/palette/airgap-v4.2.13.bin" },
     { key: "setupBinarySha256", type: "string", default: "", description: "Expected sha256 of the setup binary (from Spectro Cloud support).", example: "9b1c…(64 hex digits)" },
     { key: "packBinaries", type: "array", default: [], description: "Absolute paths of optional airgap-pack-<name>-<version>.bin files.", example: '["/opt/palette/packs/airgap-pack-cni-calico-3.25.1.bin"]' },
+    { key: "loginTool", type: "string", default: "oras", description: "Registry login tool of the setup run: oras, docker or skopeo (all write the same credentials file).", example: "oras" },
+    { key: "setupMaxAttempts", type: "integer", default: 3, description: "Attempts per binary run, each after a fresh login (expired tokens are the documented failure).", example: "3" },
+    { key: "packConcurrency", type: "integer", default: 2, description: "Pack binaries pushed at once.", example: "2" },
+    { key: "minFreeGb", type: "integer", default: 30, description: "Free space preflight requires in workDir, in GB.", example: "30" },
     { key: "workDir", type: "string", default: "/var/tmp/palette-airgap", description: "Working directory of the setup run (30 GB free space needed).", example: "/var/tmp/palette-airgap" },
 
     // The manifest file server

@@ -3,6 +3,11 @@ export { AirgapEnvironment, AirgapEnvironmentArgs, RegistrySummary } from "./air
 export * from "./config";
 export { CONFIG_KEYS, ConfigKeySpec } from "./configKeys";
 export { PackBinary, ovaTemplateName, parsePackBinary } from "./names";
+export { OciRegistry, OciRegistryArgs } from "./registry/ociRegistry";
+export { HarborProject, HarborProjectArgs } from "./registry/harborProject";
+export { AirgapSetup, AirgapSetupArgs } from "./setup/airgapSetup";
+export { PackUploads, PackUploadsArgs } from "./setup/packUploads";
+export { PREFLIGHT_SKIP_ENV, runPreflight } from "./setup/runPreflight";
 export { SetupTarget, setupEnvironment } from "./setup/setupEnvironment";
 export { OvaTemplate, OvaTemplateArgs } from "./vsphere/ovaTemplate";
 export { TemplatesFolder, TemplatesFolderArgs } from "./vsphere/templatesFolder";

@@ -49,9 +49,9 @@ export const ECR_PUBLIC_REGION = "us-east-1";
 export interface OciRegistryArgs {
     /** The registry settings (kind, endpoint or region, bases, credentials, CA). Required; `loadConfig().registry`. */
     registry: RegistrySettings;
-    /** Harbor: delete projects that still hold repositories; ECR: forceDelete/forceDestroy (config registryAllowDeleteNonEmpty). Default false. */
+    /** Harbor: delete projects that still hold repositories; ECR: forceDelete/forceDestroy. Default: `registry.allowDeleteNonEmpty` (config registryAllowDeleteNonEmpty). */
     allowDeleteNonEmpty?: boolean;
-    /** ECR: `protect` the repositories from destroy and replacement (config protectRegistryContent). Default true. */
+    /** ECR: `protect` the repositories from destroy and replacement. Default: `registry.protectContent` (config protectRegistryContent). */
     protectContent?: boolean;
     /** ECR: provider of the private repositories and templates (their region is set per resource: `registry.region`). Default: the stack's default AWS provider. */
     awsProvider?: aws.Provider;
@@ -166,7 +166,7 @@ export class OciRegistry extends pulumi.ComponentResource {
             password: registry.password,
             caFile: registry.caFile,
             insecure: registry.insecure,
-            allowDeleteNonEmpty: args.allowDeleteNonEmpty ?? false,
+            allowDeleteNonEmpty: args.allowDeleteNonEmpty ?? registry.allowDeleteNonEmpty,
         };
         return {
             packs: new HarborProject(`${name}-packs`, { ...common, projectName: packsProject, public: false }, { parent: this }),
@@ -177,8 +177,8 @@ export class OciRegistry extends pulumi.ComponentResource {
     /** ECR: the packs repository and template; images in ECR Public, or private with a template. */
     private ecrRepositoriesFor(name: string, registry: EcrRegistrySettings, args: OciRegistryArgs): { view: RegistryView; resources: NonNullable<OciRegistry["ecr"]> } {
         const region = registry.region;
-        const protect = args.protectContent ?? true;
-        const forceDelete = args.allowDeleteNonEmpty ?? false;
+        const protect = args.protectContent ?? registry.protectContent;
+        const forceDelete = args.allowDeleteNonEmpty ?? registry.allowDeleteNonEmpty;
         const privateOpts: pulumi.CustomResourceOptions = { parent: this, ...(args.awsProvider ? { provider: args.awsProvider } : {}) };
         const tags = { "managed-by": "palette-airgap", "palette-airgap-stack": pulumi.getStack() };
 

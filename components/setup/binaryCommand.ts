@@ -165,8 +165,8 @@ export function binaryCommandArgs(spec: BinaryCommandSpec): command.local.Comman
 
 /**
  * The run's result parsed from the Command's stdout; undefined while unknown (preview) or when the
- * provider returned no stdout. The provider marks every output secret when an input is (the
- * password), but the result line holds no secret, so it is unsecreted.
+ * provider returned no stdout. The provider may mark stdout secret because an input is (the
+ * password); the result line holds no secret, so it is unsecreted.
  */
 export function runResultOf(stdout: pulumi.Output<string>): pulumi.Output<RunResult | undefined> {
     return pulumi.unsecret(stdout).apply((text) => (typeof text === "string" && text !== "" ? parseRunResult(text) : undefined));

@@ -5,7 +5,9 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { PROJECT_ROOT, StackRun, TEST_SECRETS, findResource, resourceGraph, runStack, stackNames } from "../support/stackHarness";
+import {
+    MOCK_AWS_ACCOUNT, MOCK_ECR_PUBLIC_ALIAS, MOCK_SETUP_RESULT, PROJECT_ROOT, StackRun, TEST_SECRETS, findResource, resourceGraph, runStack, stackNames,
+} from "../support/stackHarness";
 
 const SNAPSHOT_DIR = path.join(PROJECT_ROOT, "tests", "snapshots");
 
@@ -115,16 +117,45 @@ describe("stack files (program under the SDK's mock engine)", () => {
             OCI_PACK_BASE: "spectro-packs",
         });
         assert.deepStrictEqual(run.outputs.registry, {
-            kind: "harbor", packBase: "spectro-packs", imageBase: "spectro-images", endpoint: "harbor.lab.internal",
+            kind: "harbor", packRegistry: "harbor.lab.internal", packBase: "spectro-packs", imageRegistry: "harbor.lab.internal", imageBase: "spectro-images",
             insecure: false, caFile: "/etc/pki/palette/harbor-ca.crt",
         });
+        const projects = findResource(run, "pulumi-nodejs:dynamic/registry:HarborProject");
+        assert.deepStrictEqual(projects.map((project) => [project.inputs.projectName, project.inputs.public]).sort(), [["spectro-images", true], ["spectro-packs", false]]);
+        for (const project of projects) {
+            assert.deepStrictEqual(project.secretPaths, ["password"]);
+        }
     });
 
-    it("ecr-prod: nested template folder, ECR region, no OCI variables", async () => {
+    it("harbor-lab: the setup run gets the registry password only as a secret, then one run per pack after it", async () => {
+        const run = await runStack("harbor-lab");
+        const commands = findResource(run, "command:local:Command");
+        assert.deepStrictEqual(commands.map((command) => command.name).sort(), [
+            "pack-cni-calico-3.26.0", "pack-csi-vsphere-csi-3.0.2", "pack-kubernetes-1.27.1", "palette-setup-run",
+        ]);
+        for (const command of commands) {
+            assert.ok(command.secretPaths.some((secretPath) => secretPath.startsWith("environment")), `${command.name}: password not secret`);
+            assert.ok(!String(command.inputs.create).includes(TEST_SECRETS.registryPassword), `${command.name}: password in the script`);
+        }
+        assert.deepStrictEqual(run.outputs.manifestsZip, MOCK_SETUP_RESULT.manifestsZip);
+        assert.strictEqual(run.outputs.paletteVersion, MOCK_SETUP_RESULT.version);
+    });
+
+    it("ecr-prod: nested template folder; packs in private ECR, images in ECR Public, each base in its own variable", async () => {
         const run = await runStack("ecr-prod");
         assert.strictEqual(run.outputs.templateFolder, "/dc-prod-01/vm/palette/spectro-templates");
-        assert.deepStrictEqual(run.outputs.registry, { kind: "ecr", packBase: "spectro-packs", imageBase: "spectro-images", region: "us-west-2", insecure: false });
-        assert.strictEqual(run.outputs.setupEnvironment, undefined);
+        assert.deepStrictEqual(run.outputs.setupEnvironment, {
+            ECR_IMAGE_REGISTRY: `public.ecr.aws/${MOCK_ECR_PUBLIC_ALIAS}`,
+            ECR_IMAGE_BASE: "spectro-images",
+            ECR_IMAGE_REGISTRY_REGION: "us-east-1",
+            ECR_PACK_REGISTRY: `${MOCK_AWS_ACCOUNT}.dkr.ecr.us-west-2.amazonaws.com`,
+            ECR_PACK_BASE: "spectro-packs",
+            ECR_PACK_REGISTRY_REGION: "us-west-2",
+        });
+        const [template] = findResource(run, "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate");
+        assert.deepStrictEqual(template.inputs.appliedFors, ["CREATE_ON_PUSH"]);
+        const [publicProvider] = findResource(run, "pulumi:providers:aws");
+        assert.strictEqual(publicProvider.inputs.region, "us-east-1");
     });
 
     it("ecr-prod: thick disks, the pinned OVA sha256 and the resource pool reach the OVA import", async () => {

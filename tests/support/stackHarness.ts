@@ -97,6 +97,9 @@ export async function runStack(stack: string, options: RunOptions = {}): Promise
     for (const key of options.remove ?? []) {
         delete plain[key];
     }
+    standInBinaries(plain);
+    // Preflight checks this machine's tools, disk and registry: not what a mock run is about.
+    process.env.PALETTE_AIRGAP_SKIP_PREFLIGHT = "1";
     const secrets = options.secrets ?? secretsFor(stack);
     const allConfig: Record<string, string> = {};
     for (const [key, value] of Object.entries(plain)) {
@@ -124,7 +127,9 @@ export async function runStack(stack: string, options: RunOptions = {}): Promise
     activeRun = run;
     try {
         clearProgramModules();
-        const program = require(PROGRAM) as Record<string, unknown>;
+        const loaded = require(PROGRAM) as Record<string, unknown> | (() => Promise<Record<string, unknown>>);
+        // A program may export its outputs, or an async function returning them (as index.ts does).
+        const program = typeof loaded === "function" ? await loaded() : loaded;
         for (const [name, value] of Object.entries(program)) {
             if (pulumi.Output.isInstance(value)) {
                 run.outputs[name] = await outputValue(value);
@@ -173,8 +178,18 @@ export function findResource(run: StackRun, type: string): RegisteredResource[] 
 // --- mock engine behaviour ------------------------------------------------------------------
 
 /** What the provider would return: inputs, plus the computed outputs our code reads. */
+export const MOCK_AWS_ACCOUNT = "123456789012";
+export const MOCK_ECR_PUBLIC_ALIAS = "a1b2c3d4";
+export const MOCK_SETUP_RESULT = { manifestsZip: "/var/tmp/palette-airgap/runs/x/spectro-manifests-1732550000.zip", version: "4.2.13", attempts: 1 };
+
 function mockState(type: string, inputs: Record<string, unknown>): Record<string, unknown> {
     switch (type) {
+        case "aws:ecr/repository:Repository":
+            return { ...inputs, registryId: MOCK_AWS_ACCOUNT, repositoryUrl: `${MOCK_AWS_ACCOUNT}.dkr.ecr.us-west-2.amazonaws.com/${inputs.name}` };
+        case "aws:ecrpublic/repository:Repository":
+            return { ...inputs, registryId: MOCK_AWS_ACCOUNT, repositoryUri: `public.ecr.aws/${MOCK_ECR_PUBLIC_ALIAS}/${inputs.repositoryName}` };
+        case "command:local:Command":
+            return { ...inputs, stdout: `palette-airgap [mock] done\nPALETTE_AIRGAP_RESULT ${JSON.stringify(MOCK_SETUP_RESULT)}\n`, stderr: "" };
         case "pulumi-nodejs:dynamic/vsphere:OvaTemplateImport":
             return {
                 ...inputs,
@@ -194,6 +209,37 @@ function mockInvoke(token: string, args: Record<string, unknown>): Record<string
             return { id: "datacenter-3", name: args.name, virtualMachines: [] };
         default:
             return args;
+    }
+}
+
+/**
+ * The setup and pack binaries a stack file names live on the machine that runs Pulumi, not
+ * here; the program hashes them. Point the config at small stand-ins with the same file names
+ * (so resource names, which come from the file names, are those of the stack file).
+ */
+const standInDir = fs.mkdtempSync(path.join(require("os").tmpdir(), "palette-airgap-binaries-"));
+process.on("exit", () => fs.rmSync(standInDir, { recursive: true, force: true }));
+
+function standInBinaries(config: Record<string, unknown>): void {
+    const standIn = (configured: unknown): unknown => {
+        if (typeof configured !== "string" || !path.isAbsolute(configured)) {
+            return configured; // invalid values stay as they are: the config validation tests need them
+        }
+        const file = path.join(standInDir, path.basename(configured));
+        if (!fs.existsSync(file)) {
+            fs.writeFileSync(file, `#!/bin/sh\necho "stand-in for ${path.basename(configured)}"\n`, { mode: 0o755 });
+        }
+        return file;
+    };
+    if ("setupBinary" in config) {
+        config.setupBinary = standIn(config.setupBinary);
+        if (typeof config.setupBinarySha256 === "string" && /^[0-9a-f]{64}$/.test(config.setupBinarySha256)) {
+            // A pinned stack keeps its pin checked: pin the stand-in instead of the real binary.
+            config.setupBinarySha256 = require("crypto").createHash("sha256").update(fs.readFileSync(config.setupBinary as string)).digest("hex");
+        }
+    }
+    if (Array.isArray(config.packBinaries)) {
+        config.packBinaries = config.packBinaries.map(standIn);
     }
 }
 
