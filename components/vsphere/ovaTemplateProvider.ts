@@ -14,23 +14,18 @@ import {
     importOvaTemplate,
     ObservedTemplate,
     observeTemplate,
+    OvaTemplatePlacement,
     reconcileTemplate,
     withVsphere,
 } from "./ovaImport";
 import type { OvfDiskProvisioning, VsphereConnection } from "./vimTypes";
 
-export interface OvaTemplateInputs {
+export interface OvaTemplateInputs extends OvaTemplatePlacement {
     server: string;
     user: string;
     password: string;
     allowUnverifiedSsl: boolean;
     caFile?: string;
-    datacenter: string;
-    folderPath: string;
-    datastore: string;
-    network: string;
-    cluster?: string;
-    resourcePool?: string;
     source: string;
     sourceCaFile?: string;
     expectedSha256?: string;

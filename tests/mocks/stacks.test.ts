@@ -8,6 +8,7 @@ import * as path from "path";
 import {
     MOCK_AWS_ACCOUNT, MOCK_ECR_PUBLIC_ALIAS, MOCK_SETUP_RESULT, PROJECT_ROOT, StackRun, TEST_SECRETS, findResource, resourceGraph, runStack, stackNames,
 } from "../support/stackHarness";
+import { withoutSecrets } from "../support/secretWire";
 
 const SNAPSHOT_DIR = path.join(PROJECT_ROOT, "tests", "snapshots");
 
@@ -71,7 +72,7 @@ describe("stack files (program under the SDK's mock engine)", () => {
             it("has no secret value in plain text in any resource input or output", () => {
                 const secretValues = Object.values(TEST_SECRETS);
                 for (const resource of run.resources) {
-                    const plainParts = JSON.stringify(stripSecrets(resource.wireInputs));
+                    const plainParts = JSON.stringify(withoutSecrets(resource.wireInputs));
                     for (const secret of secretValues) {
                         assert.ok(!plainParts.includes(secret), `${resource.type} ${resource.name} holds a secret in plain text`);
                     }
@@ -173,14 +174,3 @@ describe("stack files (program under the SDK's mock engine)", () => {
         assert.strictEqual(run.outputs.templateName, "r_ubuntu-k8s-1.27");
     });
 });
-
-/** Wire inputs with every secret-wrapped value removed: what would be stored in plain text. */
-function stripSecrets(value: unknown): unknown {
-    if (typeof value === "object" && value !== null) {
-        if ((value as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270") {
-            return "[secret]";
-        }
-        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, stripSecrets(item)]));
-    }
-    return value;
-}

@@ -6,6 +6,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
+import { secretPaths, unwrapSecrets } from "./secretWire";
+
+/** Re-exported for the tests that read wire inputs. */
+export { unwrapSecrets, withoutSecrets } from "./secretWire";
 
 export interface Registration {
     type: string;
@@ -36,8 +40,6 @@ export interface ComponentRunOptions {
     abort?: Promise<never>;
 }
 
-export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 let active: Registration[] | undefined;
 
@@ -117,44 +119,3 @@ export function one(registrations: Registration[], type: string, name?: string):
     return found[0];
 }
 
-/** The wire inputs with every secret value replaced by a marker: what plain state would hold. */
-export function withoutSecrets(value: unknown): unknown {
-    if (isSecretValue(value)) {
-        return "[secret]";
-    }
-    if (Array.isArray(value)) {
-        return value.map(withoutSecrets);
-    }
-    if (typeof value === "object" && value !== null) {
-        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withoutSecrets(item)]));
-    }
-    return value;
-}
-
-function isSecretValue(value: unknown): value is { value: unknown } {
-    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
-}
-
-/** A value with every secret wrapper (wire form or as the mock's newResource receives it) removed. */
-export function unwrapSecrets(value: unknown): unknown {
-    if (isSecretValue(value)) {
-        return unwrapSecrets(value.value);
-    }
-    if (Array.isArray(value)) {
-        return value.map(unwrapSecrets);
-    }
-    if (typeof value === "object" && value !== null) {
-        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, unwrapSecrets(item)]));
-    }
-    return value;
-}
-
-function secretPaths(value: unknown, prefix = ""): string[] {
-    if (isSecretValue(value)) {
-        return [prefix];
-    }
-    if (typeof value === "object" && value !== null) {
-        return Object.entries(value).flatMap(([key, item]) => secretPaths(item, prefix ? `${prefix}.${key}` : key));
-    }
-    return [];
-}

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
+import { secretPaths, unwrapSecrets } from "./secretWire";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 const PROGRAM = path.join(PROJECT_ROOT, "index.ts");
@@ -246,8 +247,6 @@ function standInBinaries(config: Record<string, unknown>): void {
 // --- capturing what the engine receives -----------------------------------------------------
 
 let activeRun: StackRun | undefined;
-const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 // The SDK's mock monitor unwraps secrets before calling newResource; wrap it once to keep the
 // request exactly as serialized, which is what a real engine would store.
@@ -276,33 +275,6 @@ mocksModule.MockMonitor.prototype.registerResource = function (req: any, callbac
     };
     return originalRegister.call(this, req, wrapped);
 };
-
-function isSecretValue(value: unknown): value is { value: unknown } {
-    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
-}
-
-function unwrapSecrets(value: unknown): unknown {
-    if (isSecretValue(value)) {
-        return unwrapSecrets(value.value);
-    }
-    if (Array.isArray(value)) {
-        return value.map(unwrapSecrets);
-    }
-    if (typeof value === "object" && value !== null) {
-        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, unwrapSecrets(item)]));
-    }
-    return value;
-}
-
-function secretPaths(value: unknown, prefix = ""): string[] {
-    if (isSecretValue(value)) {
-        return [prefix];
-    }
-    if (typeof value === "object" && value !== null) {
-        return Object.entries(value).flatMap(([key, item]) => secretPaths(item, prefix ? `${prefix}.${key}` : key));
-    }
-    return [];
-}
 
 function clearProgramModules(): void {
     for (const file of Object.keys(require.cache)) {
