@@ -98,6 +98,7 @@ describe("stack files (program under the SDK's mock engine)", () => {
                 assert.strictEqual(imported.inputs.templateName, "r_u-2204-0-k-12510-0");
                 assert.strictEqual(imported.inputs.markAsTemplate, true);
                 assert.deepStrictEqual(imported.secretPaths, ["password"]);
+                assert.deepStrictEqual(imported.additionalSecretOutputs, ["password"], "the password output must be stored as a secret");
                 assert.ok(!String(imported.inputs.__provider).includes(TEST_SECRETS.vspherePassword));
                 assert.ok(String(imported.inputs.__provider).length < 20000, "the serialized provider should be the small loader shim");
             });
@@ -125,6 +126,7 @@ describe("stack files (program under the SDK's mock engine)", () => {
         assert.deepStrictEqual(projects.map((project) => [project.inputs.projectName, project.inputs.public]).sort(), [["spectro-images", true], ["spectro-packs", false]]);
         for (const project of projects) {
             assert.deepStrictEqual(project.secretPaths, ["password"]);
+            assert.deepStrictEqual(project.additionalSecretOutputs, ["password"]);
         }
     });
 

@@ -29,6 +29,8 @@ export interface RegisteredResource {
     provider?: string;
     /** Provider plugin version requested for the resource. */
     version?: string;
+    /** Outputs the engine must store as secrets (`additionalSecretOutputs`). */
+    additionalSecretOutputs: string[];
 }
 
 export interface StackRun {
@@ -269,6 +271,7 @@ mocksModule.MockMonitor.prototype.registerResource = function (req: any, callbac
                 custom: req.getCustom(),
                 provider: req.getProvider() || undefined,
                 version: req.getVersion() || undefined,
+                additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
             });
         }
         callback(error, response);
