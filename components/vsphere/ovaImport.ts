@@ -100,8 +100,12 @@ export async function importOvaTemplate(request: OvaImportRequest, log: Progress
         const imported = await importUnderName(client, request, refs, stagingName, log);
         try {
             if (existing) {
-                // The previous template of this resource (a replacement deletes it next, by moid).
-                await client.rename(existing, `${request.templateName}.replaced-${Date.now().toString(36)}`);
+                // Normally the template this resource replaces, which Pulumi deletes next by moid; if it
+                // belongs to no stack (an earlier run died before saving its state), say where it went.
+                const aside = `${request.templateName}.replaced-${Date.now().toString(36)}`;
+                await client.rename(existing, aside);
+                log(`${request.templateName}: renamed the previous palette-airgap template ${existing.value} to ${aside}; ` +
+                    `a replacement deletes it next, otherwise remove it by hand`);
             }
             await client.rename(imported.vm, request.templateName);
         } catch (error) {
