@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 # simulator (vcsim) the OVA-template tests run against; openssl makes the test CAs;
 # docker-registry (TLS + htpasswd from apache2-utils) stands in for Harbor's registry; makeself
 # builds the fake setup and pack binaries, which push with skopeo and zip the manifests; curl is
-# the benchmarks' reference uploader.
-DEBIAN_PACKAGES=(golang-go golang-github-vmware-govmomi-dev openssl docker-registry apache2-utils skopeo makeself zip unzip jq curl)
+# the benchmarks' reference uploader; openssh-server and nginx-light are the file server the
+# manifests are published to, over SSH, and served from; cloud-init validates the VM's user data.
+DEBIAN_PACKAGES=(golang-go golang-github-vmware-govmomi-dev openssl docker-registry apache2-utils skopeo makeself zip unzip jq curl openssh-server nginx-light cloud-init)
 
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do
