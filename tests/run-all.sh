@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 # docker-registry (TLS + htpasswd from apache2-utils) stands in for Harbor's registry; makeself
 # builds the fake setup and pack binaries, which push with skopeo and zip the manifests; curl is
 # the benchmarks' reference uploader; openssh-server and nginx-light are the file server the
-# manifests are published to, over SSH, and served from; cloud-init validates the VM's user data.
-DEBIAN_PACKAGES=(golang-go golang-github-vmware-govmomi-dev openssl docker-registry apache2-utils skopeo makeself zip unzip jq curl openssh-server nginx-light cloud-init)
+# manifests are published to, over SSH, and served from; cloud-init validates the VM's user data
+# and systemd (systemd-analyze) its fallback web-server units.
+DEBIAN_PACKAGES=(golang-go golang-github-vmware-govmomi-dev openssl docker-registry apache2-utils skopeo makeself zip unzip jq curl openssh-server nginx-light cloud-init systemd)
 
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do
