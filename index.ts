@@ -26,5 +26,9 @@ export = async () => {
         paletteVersion: environment.airgapSetup.version,
         /** The pack binaries pushed, with their sha256. */
         packs: environment.packUploads.summary,
+        /** The file server hosting the manifests (Palette CLI: SCAR URL). */
+        scarUrl: environment.manifestFileServer.scarUrl,
+        /** Address of the file server. */
+        fileServerAddress: environment.manifestFileServer.ipAddress,
     };
 };

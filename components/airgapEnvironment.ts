@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { FileServerSettings, OvaSettings, RegistrySettings, SetupSettings, VsphereSettings } from "./config";
+import { ManifestFileServer } from "./fileserver/manifestFileServer";
 import { OciRegistry } from "./registry/ociRegistry";
 import { AirgapSetup } from "./setup/airgapSetup";
 import { PackUploads } from "./setup/packUploads";
@@ -59,6 +60,7 @@ export class AirgapEnvironment extends pulumi.ComponentResource {
     public readonly setupEnvironment: pulumi.Output<Record<string, string>>;
     public readonly airgapSetup: AirgapSetup;
     public readonly packUploads: PackUploads;
+    public readonly manifestFileServer: ManifestFileServer;
 
     constructor(name: string, args: AirgapEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("palette-airgap:index:AirgapEnvironment", name, {}, opts);
@@ -129,6 +131,11 @@ export class AirgapEnvironment extends pulumi.ComponentResource {
             { packBinaries: args.setup.packBinaries, workDir: args.setup.workDir, after: this.airgapSetup, concurrency: args.setup.packConcurrency, ...run },
             { parent: this },
         );
+        this.manifestFileServer = new ManifestFileServer(
+            `${name}-fileserver`,
+            { settings: args.fileServer, vsphere: vsphere, provider: this.vsphereProvider, manifestsZip: this.airgapSetup.manifestsZip },
+            { parent: this, dependsOn: [this.airgapSetup] },
+        );
         this.registerOutputs({
             templateFolderPath: this.templateFolderPath,
             templateName: this.templateName,
@@ -137,6 +144,7 @@ export class AirgapEnvironment extends pulumi.ComponentResource {
             setupEnvironment: this.setupEnvironment,
             manifestsZip: this.airgapSetup.manifestsZip,
             packs: this.packUploads.summary,
+            scarUrl: this.manifestFileServer.scarUrl,
         });
     }
 }

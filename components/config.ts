@@ -91,11 +91,15 @@ export interface SetupSettings {
 export interface FileServerSettings {
     mode: FileServerMode;
     name: string;
+    /** Directory served on the file server. */
+    webRoot: string;
     /** Resolved: 80, or 443 with TLS, unless configured. */
     port: number;
     tls?: { certFile: string; keyFile: string };
     vm?: {
         template: string;
+        /** VM folder relative to the datacenter's VM folder; "" is that folder itself. */
+        folder: string;
         cpus: number;
         memoryMb: number;
         diskGb: number;
@@ -106,7 +110,12 @@ export interface FileServerSettings {
         /** Secret. */
         sshPrivateKey?: pulumi.Output<string>;
     };
-    docker?: { host: string; image: string };
+    docker?: {
+        host: string;
+        image: string;
+        /** Secret; absent means the SSH agent. */
+        sshPrivateKey?: pulumi.Output<string>;
+    };
 }
 
 export interface AirgapConfig {
@@ -303,15 +312,20 @@ function readFileServer(reader: ConfigReader): FileServerSettings {
     }
     const tls = certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : undefined;
     const configuredPort = reader.integer("fileServerPort", 0, 65535);
+    const webRoot = reader.requiredAbsolutePath("fileServerWebRoot");
+    if (/^\/(srv|var|opt|home|usr|etc|tmp)?\/?$/.test(webRoot)) {
+        reader.problem("fileServerWebRoot", `"${webRoot}" is a system directory; give a directory of its own, e.g. ${configKey("fileServerWebRoot").example}`);
+    }
     const settings: FileServerSettings = {
         mode,
         name: reader.vmName("fileServerName"),
+        webRoot,
         port: configuredPort === 0 ? (tls ? 443 : 80) : configuredPort,
         tls,
     };
     const vmKeys = [
-        "fileServerTemplate", "fileServerCpus", "fileServerMemoryMb", "fileServerDiskGb", "fileServerIp", "fileServerGateway",
-        "fileServerDns", "fileServerSshUser", "fileServerSshPublicKey", "fileServerSshPrivateKey",
+        "fileServerTemplate", "fileServerVmFolder", "fileServerCpus", "fileServerMemoryMb", "fileServerDiskGb", "fileServerIp", "fileServerGateway",
+        "fileServerDns", "fileServerSshUser", "fileServerSshPublicKey",
     ];
     const dockerKeys = ["fileServerDockerHost", "fileServerImage"];
     if (mode === "docker") {
@@ -320,7 +334,11 @@ function readFileServer(reader: ConfigReader): FileServerSettings {
         if (host !== "" && !/^(unix|ssh|tcp):\/\//.test(host)) {
             reader.problem("fileServerDockerHost", `"${host}" must start with unix://, ssh:// or tcp://; e.g. ${configKey("fileServerDockerHost").example}`);
         }
-        settings.docker = { host, image: reader.requiredOptional("fileServerImage", "fileServerMode docker") };
+        settings.docker = {
+            host,
+            image: reader.requiredOptional("fileServerImage", "fileServerMode docker"),
+            sshPrivateKey: reader.secret("fileServerSshPrivateKey", false),
+        };
         return settings;
     }
     reader.notAllowedWith(dockerKeys, "fileServerMode vm");
@@ -329,11 +347,13 @@ function readFileServer(reader: ConfigReader): FileServerSettings {
         reader.problem("fileServerSshPublicKey", `is not an OpenSSH public key; e.g. ${configKey("fileServerSshPublicKey").example}`);
     }
     const privateKey = reader.secret("fileServerSshPrivateKey", false);
+    const vmFolder = reader.optionalString("fileServerVmFolder");
     if ((publicKey === undefined) !== (privateKey === undefined)) {
         reader.problem("fileServerSshPrivateKey", `set both fileServerSshPublicKey and fileServerSshPrivateKey: the key publishes the manifests over SSH`);
     }
     settings.vm = {
         template: reader.requiredOptional("fileServerTemplate", "fileServerMode vm"),
+        folder: vmFolder === undefined ? "" : reader.inventoryPath("fileServerVmFolder", vmFolder),
         cpus: reader.integer("fileServerCpus", 1, 64),
         memoryMb: reader.integer("fileServerMemoryMb", 512, 1048576),
         diskGb: reader.integer("fileServerDiskGb", 10, 16384),

@@ -71,6 +71,8 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
     // The manifest file server
     { key: "fileServerMode", type: "string", default: "vm", description: "vm (a VM cloned from fileServerTemplate) or docker (a container on fileServerDockerHost).", example: "vm" },
     { key: "fileServerName", type: "string", default: "palette-manifests", description: "Name of the file-server VM or container.", example: "palette-manifests" },
+    { key: "fileServerVmFolder", type: "string", default: "", description: "vm mode: VM folder of the file-server VM under the datacenter's VM folder; empty means that folder itself.", example: "infra" },
+    { key: "fileServerWebRoot", type: "string", default: "/srv/palette-manifests", description: "Directory the manifests are served from on the file server (a link swapped atomically on each publish).", example: "/srv/palette-manifests" },
     { key: "fileServerTemplate", type: "string", default: "", description: "vm mode: base VM template (Ubuntu with cloud-init) to clone.", example: "ubuntu-2204-cloudinit" },
     { key: "fileServerCpus", type: "integer", default: 2, description: "vm mode: vCPUs.", example: "2" },
     { key: "fileServerMemoryMb", type: "integer", default: 4096, description: "vm mode: memory in MiB.", example: "4096" },
@@ -81,7 +83,7 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
     { key: "fileServerPort", type: "integer", default: 0, description: "Port the manifests are served on; 0 means 80, or 443 with TLS.", example: "8080" },
     { key: "fileServerSshUser", type: "string", default: "ubuntu", description: "vm mode: SSH user used to publish the manifests.", example: "ubuntu" },
     { key: "fileServerSshPublicKey", type: "string", default: "", description: "vm mode: SSH public key authorised on the VM.", example: "ssh-ed25519 AAAAC3Nza… ops@lab" },
-    { key: "fileServerSshPrivateKey", type: "string", secret: true, default: "", description: "vm mode: SSH private key matching fileServerSshPublicKey (secret).", example: "pulumi config set --secret fileServerSshPrivateKey < ~/.ssh/palette_ed25519" },
+    { key: "fileServerSshPrivateKey", type: "string", secret: true, default: "", description: "SSH private key that publishes the manifests (secret): vm mode, matching fileServerSshPublicKey; docker mode, for the ssh:// Docker host (default: the SSH agent).", example: "pulumi config set --secret fileServerSshPrivateKey < ~/.ssh/palette_ed25519" },
     { key: "fileServerTlsCertFile", type: "string", default: "", description: "Serve HTTPS with this certificate (PEM, absolute path); with fileServerTlsKeyFile.", example: "/etc/pki/manifests.crt" },
     { key: "fileServerTlsKeyFile", type: "string", default: "", description: "Private key of fileServerTlsCertFile (PEM, absolute path).", example: "/etc/pki/manifests.key" },
     { key: "fileServerDockerHost", type: "string", default: "", description: "docker mode: Docker host, unix:// or ssh://.", example: "ssh://ops@docker01.lab.internal" },

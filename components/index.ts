@@ -3,6 +3,7 @@ export { AirgapEnvironment, AirgapEnvironmentArgs, RegistrySummary } from "./air
 export * from "./config";
 export { CONFIG_KEYS, ConfigKeySpec } from "./configKeys";
 export { PackBinary, ovaTemplateName, parsePackBinary } from "./names";
+export { ManifestFileServer, ManifestFileServerArgs } from "./fileserver/manifestFileServer";
 export { OciRegistry, OciRegistryArgs } from "./registry/ociRegistry";
 export { HarborProject, HarborProjectArgs } from "./registry/harborProject";
 export { AirgapSetup, AirgapSetupArgs } from "./setup/airgapSetup";

@@ -66,7 +66,7 @@ export interface ManifestFileServerArgs {
     settings: FileServerSettings;
     /** vm mode: datacenter, cluster or resource pool, datastore and network. Required in vm mode; `loadConfig().vsphere`. */
     vsphere?: FileServerPlacement;
-    /** vm mode: VM folder path relative to the datacenter's VM folder. Default `""`: the datacenter's VM folder itself (not the templates folder, which Palette reads). */
+    /** vm mode: VM folder path relative to the datacenter's VM folder. Default `settings.vm.folder`; `""` is the datacenter's VM folder itself (not the templates folder, which Palette reads). */
     vmFolder?: pulumi.Input<string>;
     /** vm mode: the explicit vSphere provider. Required in vm mode; AirgapEnvironment's `vsphereProvider`. */
     provider?: VsphereProvider;
@@ -74,13 +74,13 @@ export interface ManifestFileServerArgs {
     manifestsZip: pulumi.Input<string | undefined>;
     /** sha256 of the zip. Default: computed from the file at deployment time (cached by fileDigest). */
     manifestsZipSha256?: pulumi.Input<string>;
-    /** Directory served on the file server (a symlink the publish script swaps). Default `/srv/palette-manifests`. */
+    /** Directory served on the file server (a symlink the publish script swaps). Default `settings.webRoot`, else `/srv/palette-manifests`. */
     webRoot?: string;
     /** Old releases kept on the server besides the current one. Default 1. */
     keepReleases?: number;
     /** vm mode: minutes to wait for the guest's IP address (VMware Tools). Default 10. */
     waitForGuestNetTimeout?: number;
-    /** docker mode: SSH private key for publishing to the Docker host (secret). Default: unset, the SSH agent (`SSH_AUTH_SOCK`) is used. */
+    /** docker mode: SSH private key for publishing to the Docker host (secret). Default `settings.docker.sshPrivateKey`; unset means the SSH agent (`SSH_AUTH_SOCK`). */
     sshPrivateKey?: pulumi.Input<string>;
     /** docker mode: SSH user for publishing. Default: the user of the `ssh://` Docker host URL; required for a `tcp://` host. */
     sshUser?: string;
@@ -127,7 +127,7 @@ export class ManifestFileServer extends pulumi.ComponentResource {
     constructor(name: string, args: ManifestFileServerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("palette-airgap:fileserver:ManifestFileServer", name, {}, opts);
         const settings = args.settings;
-        const webRoot = args.webRoot ?? DEFAULT_WEB_ROOT;
+        const webRoot = args.webRoot ?? (args.settings.webRoot || DEFAULT_WEB_ROOT);
         const keepReleases = args.keepReleases ?? 1;
         const scheme = settings.tls ? "https" : "http";
 
@@ -209,11 +209,12 @@ export class ManifestFileServer extends pulumi.ComponentResource {
                 if (!user) {
                     throw new Error(`ManifestFileServer ${name}: the Docker host ${settings.docker.host} names no SSH user; pass sshUser (or use ssh://<user>@<host>)`);
                 }
+                const sshKey = args.sshPrivateKey ?? settings.docker.sshPrivateKey;
                 const connection: command.types.input.remote.ConnectionArgs = {
                     host: target.host!,
                     user,
                     ...(target.port ? { port: target.port } : {}),
-                    ...(args.sshPrivateKey !== undefined ? { privateKey: pulumi.secret(args.sshPrivateKey) } : {}),
+                    ...(sshKey !== undefined ? { privateKey: pulumi.secret(sshKey) } : {}),
                 };
                 const sudo = user !== "root";
                 this.copy = new command.remote.CopyToRemote(`${name}-copy`, { connection, source, remotePath: remoteZip, triggers: [sha256] }, { parent: this });
@@ -293,7 +294,8 @@ export class ManifestFileServer extends pulumi.ComponentResource {
             }
             return t;
         });
-        const folder = args.vmFolder === "" ? undefined : args.vmFolder;
+        const vmFolder = args.vmFolder ?? args.settings.vm?.folder ?? "";
+        const folder = vmFolder === "" ? undefined : vmFolder;
         const machine = new VirtualMachine(
             `${name}-vm`,
             {

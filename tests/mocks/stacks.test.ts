@@ -171,6 +171,22 @@ describe("stack files (program under the SDK's mock engine)", () => {
         assert.strictEqual(imported.inputs.caFile, "/etc/pki/palette/vcenter-ca.pem");
     });
 
+    it("each stack serves the manifests at the SCAR URL Palette asks for: static IP, HTTPS with TLS, or the Docker host", async () => {
+        const expected: Record<string, string> = {
+            "harbor-lab": "http://10.10.100.50:80",
+            "ecr-prod": "https://172.20.8.40:443",
+            "generic-dev": "http://docker01.dev.example.internal:8080",
+        };
+        for (const [stack, url] of Object.entries(expected)) {
+            const run = await runStack(stack);
+            assert.strictEqual(run.outputs.scarUrl, url, stack);
+            const [publish] = findResource(run, "command:remote:Command");
+            assert.ok(String(publish.inputs.create).includes("roar/nickfury/versions.yaml"), `${stack}: the publish script checks the manifests layout`);
+            const zipSha256 = require("crypto").createHash("sha256").update("stand-in manifests zip").digest("hex");
+            assert.strictEqual((publish.inputs.triggers as unknown[])[0], zipSha256, `${stack}: republishing is triggered by the zip's sha256`);
+        }
+    });
+
     it("a templateName override replaces the derived name", async () => {
         const run = await runStack("harbor-lab", { overrides: { templateName: "r_ubuntu-k8s-1.27" } });
         assert.strictEqual(run.outputs.templateName, "r_ubuntu-k8s-1.27");

@@ -6,6 +6,7 @@
  * Also records every invoke (token, arguments, provider) and each registration's
  * additionalSecretOutputs, which componentMocks does not keep.
  */
+import { VSPHERE_LOOKUP_FIXTURES } from "./vsphereLookupFixtures";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -28,24 +29,7 @@ export const TLS_CERT_PEM = "-----BEGIN CERTIFICATE-----\nTLS-CERT-PUBLIC\n-----
 export const MOCK_DHCP_ADDRESS = "10.10.100.77";
 
 /** The vSphere lookups' results, by token: only outputs the provider's schema declares. */
-export const VSPHERE_LOOKUP_FIXTURES: Record<string, (args: Record<string, unknown>) => Record<string, unknown>> = {
-    "vsphere:index/getDatacenter:getDatacenter": (args) => ({ id: "datacenter-3", name: args.name, virtualMachines: [] }),
-    "vsphere:index/getComputeCluster:getComputeCluster": (args) => ({ id: "domain-c8", name: args.name, datacenterId: args.datacenterId, resourcePoolId: "resgroup-9" }),
-    "vsphere:index/getResourcePool:getResourcePool": (args) => ({ id: "resgroup-42", name: args.name, datacenterId: args.datacenterId }),
-    "vsphere:index/getDatastore:getDatastore": (args) => ({ id: "datastore-11", name: args.name, datacenterId: args.datacenterId }),
-    "vsphere:index/getNetwork:getNetwork": (args) => ({ id: "network-13", name: args.name, datacenterId: args.datacenterId, type: "Network" }),
-    "vsphere:index/getVirtualMachine:getVirtualMachine": (args) => ({
-        id: "4216d0b6-1c2f-7a3e-9d55-0c1e2f3a4b5c",
-        name: args.name,
-        moid: "vm-100",
-        uuid: "4216d0b6-1c2f-7a3e-9d55-0c1e2f3a4b5c",
-        guestId: "ubuntu64Guest",
-        firmware: "efi",
-        scsiType: "pvscsi",
-        disks: [{ label: "Hard disk 1", size: 20, thinProvisioned: true, eagerlyScrub: false, unitNumber: 0 }],
-        networkInterfaceTypes: ["vmxnet3"],
-    }),
-};
+export { VSPHERE_LOOKUP_FIXTURES };
 
 export interface InvokeRecord {
     token: string;
@@ -158,10 +142,12 @@ export function vmSettings(fixtures: FileServerFixtures, variant: VmVariant = {}
     return {
         mode: "vm",
         name: "palette-manifests",
+        webRoot: "/srv/palette-manifests",
         port: variant.port ?? (tls ? 443 : 80),
         tls,
         vm: {
             template: "templates/ubuntu-2204-cloudinit",
+            folder: variant.vmFolder ?? "",
             cpus: 2,
             memoryMb: 4096,
             diskGb: 60,
@@ -177,6 +163,7 @@ export function dockerSettings(fixtures: FileServerFixtures, host = "ssh://ops@d
     return {
         mode: "docker",
         name: "palette-manifests",
+        webRoot: "/srv/palette-manifests",
         port: 8080,
         tls: tls ? { certFile: fixtures.certFile, keyFile: fixtures.keyFile } : undefined,
         docker: { host, image: "registry.dev.example.internal:5000/library/nginx:1.27" },

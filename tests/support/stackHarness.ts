@@ -9,6 +9,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { secretPaths, unwrapSecrets } from "./secretWire";
+import { VSPHERE_LOOKUP_FIXTURES } from "./vsphereLookupFixtures";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 const PROGRAM = path.join(PROJECT_ROOT, "index.ts");
@@ -59,6 +60,8 @@ export const TEST_SECRETS: Record<string, string> = {
     vspherePassword: "vsphere-Pa55-SECRET-1",
     registryPassword: "registry-Pa55-SECRET-2",
     fileServerSshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nSSH-KEY-SECRET-3\n-----END OPENSSH PRIVATE KEY-----",
+    /** Not a config key: the body of the stand-in TLS key file, a secret wherever it appears. */
+    tlsKeyMarker: "TLS-KEY-SECRET-4",
 };
 
 /** The stack names that have a file in stacks/. */
@@ -183,7 +186,7 @@ export function findResource(run: StackRun, type: string): RegisteredResource[] 
 /** What the provider would return: inputs, plus the computed outputs our code reads. */
 export const MOCK_AWS_ACCOUNT = "123456789012";
 export const MOCK_ECR_PUBLIC_ALIAS = "a1b2c3d4";
-export const MOCK_SETUP_RESULT = { manifestsZip: "/var/tmp/palette-airgap/runs/x/spectro-manifests-1732550000.zip", version: "4.2.13", attempts: 1 };
+export const MOCK_VM_ADDRESS = "10.10.100.77";
 
 function mockState(type: string, inputs: Record<string, unknown>): Record<string, unknown> {
     switch (type) {
@@ -191,7 +194,10 @@ function mockState(type: string, inputs: Record<string, unknown>): Record<string
             return { ...inputs, registryId: MOCK_AWS_ACCOUNT, repositoryUrl: `${MOCK_AWS_ACCOUNT}.dkr.ecr.us-west-2.amazonaws.com/${inputs.name}` };
         case "aws:ecrpublic/repository:Repository":
             return { ...inputs, registryId: MOCK_AWS_ACCOUNT, repositoryUri: `public.ecr.aws/${MOCK_ECR_PUBLIC_ALIAS}/${inputs.repositoryName}` };
+        case "vsphere:index/virtualMachine:VirtualMachine":
+            return { ...inputs, defaultIpAddress: MOCK_VM_ADDRESS, guestIpAddresses: [MOCK_VM_ADDRESS], uuid: "42a1b2c3-0000-1111-2222-333344445555", moid: "vm-501" };
         case "command:local:Command":
+        case "command:remote:Command":
             return { ...inputs, stdout: `palette-airgap [mock] done\nPALETTE_AIRGAP_RESULT ${JSON.stringify(MOCK_SETUP_RESULT)}\n`, stderr: "" };
         case "pulumi-nodejs:dynamic/vsphere:OvaTemplateImport":
             return {
@@ -207,12 +213,8 @@ function mockState(type: string, inputs: Record<string, unknown>): Record<string
 }
 
 function mockInvoke(token: string, args: Record<string, unknown>): Record<string, unknown> {
-    switch (token) {
-        case "vsphere:index/getDatacenter:getDatacenter":
-            return { id: "datacenter-3", name: args.name, virtualMachines: [] };
-        default:
-            return args;
-    }
+    const fixture = VSPHERE_LOOKUP_FIXTURES[token];
+    return fixture ? fixture(args) : args;
 }
 
 /**
@@ -222,6 +224,12 @@ function mockInvoke(token: string, args: Record<string, unknown>): Record<string
  */
 const standInDir = fs.mkdtempSync(path.join(require("os").tmpdir(), "palette-airgap-binaries-"));
 process.on("exit", () => fs.rmSync(standInDir, { recursive: true, force: true }));
+// Digests of the stand-ins stay out of the user's cache.
+process.env.PALETTE_AIRGAP_DIGEST_CACHE = path.join(standInDir, "digests.json");
+
+/** What the mocked setup run reports: its manifests zip is a stand-in file too (the file server hashes it). */
+export const MOCK_SETUP_RESULT = { manifestsZip: path.join(standInDir, "spectro-manifests-1732550000.zip"), version: "4.2.13", attempts: 1 };
+fs.writeFileSync(MOCK_SETUP_RESULT.manifestsZip, "stand-in manifests zip");
 
 function standInBinaries(config: Record<string, unknown>): void {
     const standIn = (configured: unknown): unknown => {
@@ -243,6 +251,15 @@ function standInBinaries(config: Record<string, unknown>): void {
     }
     if (Array.isArray(config.packBinaries)) {
         config.packBinaries = config.packBinaries.map(standIn);
+    }
+    // The file server's TLS certificate and key are read into its cloud-init: stand-in PEM files.
+    for (const key of ["fileServerTlsCertFile", "fileServerTlsKeyFile"]) {
+        if (typeof config[key] === "string" && path.isAbsolute(config[key] as string)) {
+            const file = path.join(standInDir, path.basename(config[key] as string));
+            const kind = key.endsWith("KeyFile") ? "PRIVATE KEY" : "CERTIFICATE";
+            fs.writeFileSync(file, `-----BEGIN ${kind}-----\n${kind === "PRIVATE KEY" ? TEST_SECRETS.tlsKeyMarker : "stand-in"}\n-----END ${kind}-----\n`, { mode: 0o600 });
+            config[key] = file;
+        }
     }
 }
 
