@@ -30,5 +30,9 @@ export = async () => {
         scarUrl: environment.manifestFileServer.scarUrl,
         /** Address of the file server. */
         fileServerAddress: environment.manifestFileServer.ipAddress,
+        /** One line per post-install check (`pulumi preview --refresh` re-runs them). */
+        validation: environment.validation.report,
+        /** Every answer `palette ec install` asks for: `pulumi stack output paletteCli --show-secrets`. */
+        paletteCli: environment.paletteCli,
     };
 };

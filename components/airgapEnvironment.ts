@@ -8,6 +8,8 @@ import { ManifestFileServer } from "./fileserver/manifestFileServer";
 import { OciRegistry } from "./registry/ociRegistry";
 import { AirgapSetup } from "./setup/airgapSetup";
 import { PackUploads } from "./setup/packUploads";
+import { PaletteCliAnswers, paletteCliAnswers } from "./validate/paletteCli";
+import { Validation, validationRegistry } from "./validate/validation";
 import { setupEnvironment } from "./setup/setupEnvironment";
 import { OvaTemplate } from "./vsphere/ovaTemplate";
 import { TemplatesFolder } from "./vsphere/templatesFolder";
@@ -61,6 +63,10 @@ export class AirgapEnvironment extends pulumi.ComponentResource {
     public readonly airgapSetup: AirgapSetup;
     public readonly packUploads: PackUploads;
     public readonly manifestFileServer: ManifestFileServer;
+    /** The post-install checks, re-run by `pulumi preview --refresh`. */
+    public readonly validation: Validation;
+    /** Every answer `palette ec install` asks for (secret: holds the registry password). */
+    public readonly paletteCli: pulumi.Output<PaletteCliAnswers>;
 
     constructor(name: string, args: AirgapEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("palette-airgap:index:AirgapEnvironment", name, {}, opts);
@@ -136,6 +142,34 @@ export class AirgapEnvironment extends pulumi.ComponentResource {
             { settings: args.fileServer, vsphere: vsphere, provider: this.vsphereProvider, manifestsZip: this.airgapSetup.manifestsZip },
             { parent: this, dependsOn: [this.airgapSetup] },
         );
+        this.validation = new Validation(
+            `${name}-validation`,
+            {
+                scarUrl: this.manifestFileServer.scarUrl,
+                scarCaFile: args.fileServer.tls?.certFile,
+                registry: validationRegistry(args.registry),
+                template: {
+                    server: vsphere.server,
+                    user: vsphere.user,
+                    password: vsphere.password,
+                    allowUnverifiedSsl: vsphere.allowUnverifiedSsl,
+                    caFile: vsphere.caFile,
+                    datacenter: vsphere.datacenter,
+                    folderPath: this.templatesFolder.path,
+                    templateName: this.ovaTemplate.templateName,
+                },
+                triggers: [this.airgapSetup.manifestsZip, this.packUploads.summary, this.manifestFileServer.manifestsSha256],
+            },
+            { parent: this, dependsOn: [this.ociRegistry, this.airgapSetup, this.packUploads, this.manifestFileServer, this.ovaTemplate] },
+        );
+        this.paletteCli = paletteCliAnswers({
+            scarUrl: this.manifestFileServer.scarUrl,
+            registry: this.registry,
+            registryUsername: args.registry.kind === "ecr" ? undefined : args.registry.username,
+            registryPassword: oci.password,
+            templateFolder: this.templateFolderPath,
+            templateName: this.templateName,
+        });
         this.registerOutputs({
             templateFolderPath: this.templateFolderPath,
             templateName: this.templateName,
@@ -145,6 +179,8 @@ export class AirgapEnvironment extends pulumi.ComponentResource {
             manifestsZip: this.airgapSetup.manifestsZip,
             packs: this.packUploads.summary,
             scarUrl: this.manifestFileServer.scarUrl,
+            validation: this.validation.report,
+            paletteCli: this.paletteCli,
         });
     }
 }

@@ -10,6 +10,8 @@ export { AirgapSetup, AirgapSetupArgs } from "./setup/airgapSetup";
 export { PackUploads, PackUploadsArgs } from "./setup/packUploads";
 export { PREFLIGHT_SKIP_ENV, runPreflight } from "./setup/runPreflight";
 export { SetupTarget, setupEnvironment } from "./setup/setupEnvironment";
+export { PaletteCliAnswers, paletteCliAnswers } from "./validate/paletteCli";
+export { Validation, ValidationArgs, validationRegistry } from "./validate/validation";
 export { OvaTemplate, OvaTemplateArgs } from "./vsphere/ovaTemplate";
 export { TemplatesFolder, TemplatesFolderArgs } from "./vsphere/templatesFolder";
 export { Folder, FolderArgs, VsphereProvider, VsphereProviderArgs, getDatacenterOutput } from "./vsphere/vsphereSdk";

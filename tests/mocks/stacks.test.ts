@@ -77,9 +77,11 @@ describe("stack files (program under the SDK's mock engine)", () => {
                         assert.ok(!plainParts.includes(secret), `${resource.type} ${resource.name} holds a secret in plain text`);
                     }
                 }
-                const outputs = JSON.stringify(run.outputs);
-                for (const secret of secretValues) {
-                    assert.ok(!outputs.includes(secret), "a stack output holds a secret");
+                // A stack output may hold a secret only when the output itself is secret (encrypted in state).
+                for (const [name, value] of Object.entries(run.outputs).filter(([name]) => !run.secretOutputs.includes(name))) {
+                    for (const secret of secretValues) {
+                        assert.ok(!JSON.stringify(value ?? null).includes(secret), `stack output ${name} holds a secret in plain text`);
+                    }
                 }
             });
 
@@ -185,6 +187,31 @@ describe("stack files (program under the SDK's mock engine)", () => {
             const zipSha256 = require("crypto").createHash("sha256").update("stand-in manifests zip").digest("hex");
             assert.strictEqual((publish.inputs.triggers as unknown[])[0], zipSha256, `${stack}: republishing is triggered by the zip's sha256`);
         }
+    });
+
+    it("paletteCli answers the installer's prompts, and is a secret output when it holds the registry password", async () => {
+        const harbor = await runStack("harbor-lab");
+        const answers = harbor.outputs.paletteCli as Record<string, any>;
+        assert.strictEqual(answers.registryType, "OCI");
+        assert.deepStrictEqual(answers.scar, { url: "http://10.10.100.50:80", username: "admin", password: "admin" });
+        assert.strictEqual(answers.packs.endpoint, "harbor.lab.internal");
+        assert.strictEqual(answers.packs.basePath, "spectro-packs");
+        assert.strictEqual(answers.images.basePath, "spectro-images");
+        assert.strictEqual(answers.packs.password, TEST_SECRETS.registryPassword);
+        assert.strictEqual(answers.packs.caCertificatePath, "/etc/pki/palette/harbor-ca.crt");
+        assert.strictEqual(answers.imageTemplateFolder, "/dc-lab/vm/spectro-templates");
+        assert.ok(harbor.secretOutputs.includes("paletteCli"), "paletteCli must be secret");
+        const ecr = await runStack("ecr-prod");
+        assert.strictEqual((ecr.outputs.paletteCli as Record<string, any>).registryType, "OCI ECR");
+        assert.strictEqual((ecr.outputs.paletteCli as Record<string, any>).packs.region, "us-west-2");
+    });
+
+    it("the validation runs after everything it checks, with the passwords secret", async () => {
+        const run = await runStack("harbor-lab");
+        const [validation] = findResource(run, "pulumi-nodejs:dynamic/validate:ValidationRun");
+        assert.deepStrictEqual(validation.secretPaths.sort(), ["registryPassword", "vspherePassword"]);
+        assert.strictEqual(validation.inputs.scarUrl, "http://10.10.100.50:80");
+        assert.deepStrictEqual(run.outputs.validation, ["ok   mock: the checks run against real services in tests/validate"]);
     });
 
     it("a templateName override replaces the derived name", async () => {
