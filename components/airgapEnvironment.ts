@@ -3,7 +3,7 @@
  * setup run, file server, validation) are added here as children, in the procedure's order.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { FileServerSettings, OvaSettings, RegistrySettings, SetupSettings, VsphereSettings } from "./config";
+import type { DestroySettings, FileServerSettings, OvaSettings, RegistrySettings, SetupSettings, VsphereSettings } from "./config";
 import { ManifestFileServer } from "./fileserver/manifestFileServer";
 import { OciRegistry } from "./registry/ociRegistry";
 import { AirgapSetup } from "./setup/airgapSetup";
@@ -16,6 +16,8 @@ import { TemplatesFolder } from "./vsphere/templatesFolder";
 import { VsphereProvider } from "./vsphere/vsphereSdk";
 
 export interface AirgapEnvironmentArgs {
+    /** What destroy removes, keeps and refuses. Required; `loadConfig().destroy`. */
+    destroy: DestroySettings;
     /** vCenter connection and placement. Required; `loadConfig().vsphere`. */
     vsphere: VsphereSettings;
     /** The OS+K8s OVA and its template. Required; `loadConfig().ova`. */
@@ -78,7 +80,7 @@ export class AirgapEnvironment extends pulumi.ComponentResource {
         );
         this.templatesFolder = new TemplatesFolder(
             `${name}-templates`,
-            { datacenter: vsphere.datacenter, path: vsphere.templateFolder, provider: this.vsphereProvider },
+            { datacenter: vsphere.datacenter, path: vsphere.templateFolder, provider: this.vsphereProvider, retainOnDelete: args.destroy.retainTemplatesFolder },
             { parent: this },
         );
         this.templateFolderPath = this.templatesFolder.inventoryPath;
@@ -103,7 +105,7 @@ export class AirgapEnvironment extends pulumi.ComponentResource {
                 markAsTemplate: args.ova.markAsTemplate,
                 diskProvisioning: args.ova.diskProvisioning,
             },
-            { parent: this, dependsOn: [this.templatesFolder] },
+            { parent: this, dependsOn: [this.templatesFolder], protect: args.destroy.protectTemplate },
         );
         this.templateName = this.ovaTemplate.templateName;
         this.templatePath = this.ovaTemplate.inventoryPath;

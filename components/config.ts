@@ -50,7 +50,7 @@ interface RegistryCommon {
     imageBase: string;
     /** Let destroy delete projects/repositories that still hold images. */
     allowDeleteNonEmpty: boolean;
-    /** ECR: protect the repositories from destroy. */
+    /** protect on the Harbor projects and ECR repositories. */
     protectContent: boolean;
 }
 
@@ -118,7 +118,19 @@ export interface FileServerSettings {
     };
 }
 
+export type Lifecycle = "production" | "lab";
+
+/** What `pulumi destroy` removes, keeps (retainOnDelete) and refuses (protect). */
+export interface DestroySettings {
+    lifecycle: Lifecycle;
+    /** protect on the r_ template. */
+    protectTemplate: boolean;
+    /** retainOnDelete on the templates folder (it may hold other templates). */
+    retainTemplatesFolder: boolean;
+}
+
 export interface AirgapConfig {
+    destroy: DestroySettings;
     vsphere: VsphereSettings;
     ova: OvaSettings;
     registry: RegistrySettings;
@@ -153,16 +165,28 @@ export class ConfigError extends pulumi.RunError {
  */
 export function loadConfig(): AirgapConfig {
     const reader = new ConfigReader();
+    const destroy = readDestroy(reader);
     const config: AirgapConfig = {
+        destroy,
         vsphere: readVsphere(reader),
         ova: readOva(reader),
-        registry: readRegistry(reader),
+        registry: readRegistry(reader, destroy.lifecycle),
         setup: readSetup(reader),
         fileServer: readFileServer(reader),
     };
     reader.rejectUnknownKeys();
     reader.throwIfProblems();
     return config;
+}
+
+function readDestroy(reader: ConfigReader): DestroySettings {
+    const lifecycle = reader.oneOf("lifecycle", ["production", "lab"] as const);
+    const production = lifecycle !== "lab";
+    return {
+        lifecycle,
+        protectTemplate: reader.booleanOrFollow("protectTemplate", production),
+        retainTemplatesFolder: reader.booleanOrFollow("retainTemplatesFolder", production),
+    };
 }
 
 function readVsphere(reader: ConfigReader): VsphereSettings {
@@ -223,15 +247,15 @@ function readOva(reader: ConfigReader): OvaSettings {
     };
 }
 
-function readRegistry(reader: ConfigReader): RegistrySettings {
+function readRegistry(reader: ConfigReader, lifecycle: Lifecycle): RegistrySettings {
     const kind = reader.oneOf("registryKind", ["harbor", "ecr", "generic"] as const);
     const packBase = reader.repositoryBase("packBase");
     const imageBase = reader.repositoryBase("imageBase");
     if (packBase !== "" && packBase === imageBase) {
         reader.problem("imageBase", `must differ from packBase (both are "${packBase}"): packs are private, images public`);
     }
-    const allowDeleteNonEmpty = reader.boolean("registryAllowDeleteNonEmpty");
-    const protectContent = reader.boolean("protectRegistryContent");
+    const allowDeleteNonEmpty = reader.booleanOrFollow("registryAllowDeleteNonEmpty", lifecycle === "lab");
+    const protectContent = reader.booleanOrFollow("protectRegistryContent", lifecycle !== "lab");
     const ociOnly = ["registryEndpoint", "registryUsername", "registryPassword", "registryCaFile", "registryInsecure"];
     const ecrOnly = ["ecrRegion", "ecrPublicImages"];
     if (kind === "ecr") {
@@ -246,7 +270,7 @@ function readRegistry(reader: ConfigReader): RegistrySettings {
             publicImages: reader.boolean("ecrPublicImages"),
         };
     }
-    reader.notAllowedWith([...ecrOnly, "protectRegistryContent"], `registryKind ${kind || "harbor/generic"}`);
+    reader.notAllowedWith(ecrOnly, `registryKind ${kind || "harbor/generic"}`);
     const insecure = reader.boolean("registryInsecure");
     const caFile = reader.absolutePath("registryCaFile");
     if (insecure && caFile !== undefined) {
@@ -483,6 +507,19 @@ class ConfigReader {
         if (value !== "true" && value !== "false") {
             this.problem(key, `"${value}" is not a boolean; use true or false, e.g. ${configKey(key).example}`);
             return this.defaultOf(key) as boolean;
+        }
+        return value === "true";
+    }
+
+    /** A boolean that may be left empty to follow another setting (`fallback`). */
+    booleanOrFollow(key: string, fallback: boolean): boolean {
+        const value = this.raw(key);
+        if (value === undefined) {
+            return fallback;
+        }
+        if (value !== "true" && value !== "false") {
+            this.problem(key, `"${value}" is not true, false or empty (empty follows lifecycle); e.g. ${configKey(key).example}`);
+            return fallback;
         }
         return value === "true";
     }

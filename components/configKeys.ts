@@ -23,6 +23,11 @@ export interface ConfigKeySpec {
 export const PROJECT_NAME = "palette-airgap";
 
 export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
+    // What pulumi destroy removes, keeps and refuses
+    { key: "lifecycle", type: "string", default: "production", description: "production: the template and registry content are protected and the folder kept on destroy; lab: destroy removes everything.", example: "lab" },
+    { key: "protectTemplate", type: "string", default: "", description: "true: pulumi destroy refuses to delete the r_ template (protect). Empty: follow lifecycle (production true).", example: "true" },
+    { key: "retainTemplatesFolder", type: "string", default: "", description: "true: pulumi destroy leaves the templates folder in vSphere (retainOnDelete). Empty: follow lifecycle (production true).", example: "true" },
+
     // vSphere connection and placement
     { key: "vsphereServer", type: "string", description: "vCenter host name or IP (no scheme).", example: "vcenter.lab.internal" },
     { key: "vsphereUser", type: "string", description: "vCenter user with the Palette installation privileges.", example: "palette-installer@vsphere.local" },
@@ -51,8 +56,8 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
     { key: "registryPassword", type: "string", secret: true, default: "", description: "Harbor/generic registry password (secret).", example: "pulumi config set --secret registryPassword '<password>'" },
     { key: "registryCaFile", type: "string", default: "", description: "Absolute path of the registry's CA certificate (PEM); Palette asks for it too.", example: "/etc/pki/harbor-ca.crt" },
     { key: "registryInsecure", type: "boolean", default: false, description: "Explicit opt-in to skip TLS verification of the registry. HTTPS is still required.", example: "false" },
-    { key: "registryAllowDeleteNonEmpty", type: "boolean", default: false, description: "Let pulumi destroy delete Harbor projects and ECR repositories that still hold images (lab stacks).", example: "false" },
-    { key: "protectRegistryContent", type: "boolean", default: true, description: "ECR: protect the repositories holding the upload from pulumi destroy.", example: "true" },
+    { key: "registryAllowDeleteNonEmpty", type: "string", default: "", description: "true: pulumi destroy deletes Harbor projects and ECR repositories that still hold images. Empty: follow lifecycle (lab true, production false).", example: "false" },
+    { key: "protectRegistryContent", type: "string", default: "", description: "true: pulumi destroy refuses to delete the Harbor projects and ECR repositories (protect). Empty: follow lifecycle (production true, lab false).", example: "true" },
     { key: "packBase", type: "string", default: "spectro-packs", description: "Repository base for packs (private).", example: "spectro-packs" },
     { key: "imageBase", type: "string", default: "spectro-images", description: "Repository base for images (public).", example: "spectro-images" },
     { key: "ecrRegion", type: "string", default: "", description: "ECR: region of the private registry holding the packs.", example: "us-east-1" },

@@ -9,7 +9,8 @@
  *  - harbor: two Harbor projects (HarborProject), named after the first path segment of each
  *    base: the packs project private, the images project public (Harbor's public flag is per
  *    project, so the two bases must start with different segments). They refuse to be deleted
- *    while they hold repositories unless `allowDeleteNonEmpty`.
+ *    while they hold repositories unless `allowDeleteNonEmpty`, and are protected like the ECR
+ *    repositories when `protectContent`.
  *  - ecr: an `aws.ecr.Repository` for the packs base in `registry.region`, and an
  *    `aws.ecr.RepositoryCreationTemplate` (`appliedFors: ["CREATE_ON_PUSH"]`, prefix = the packs
  *    base) so that the per-pack repositories the binaries push to (`<base>/<pack>`: ECR needs one
@@ -51,7 +52,7 @@ export interface OciRegistryArgs {
     registry: RegistrySettings;
     /** Harbor: delete projects that still hold repositories; ECR: forceDelete/forceDestroy. Default: `registry.allowDeleteNonEmpty` (config registryAllowDeleteNonEmpty). */
     allowDeleteNonEmpty?: boolean;
-    /** ECR: `protect` the repositories from destroy and replacement. Default: `registry.protectContent` (config protectRegistryContent). */
+    /** `protect` the Harbor projects and ECR repositories from destroy and replacement. Default: `registry.protectContent` (config protectRegistryContent, else lifecycle). */
     protectContent?: boolean;
     /** ECR: provider of the private repositories and templates (their region is set per resource: `registry.region`). Default: the stack's default AWS provider. */
     awsProvider?: aws.Provider;
@@ -168,9 +169,10 @@ export class OciRegistry extends pulumi.ComponentResource {
             insecure: registry.insecure,
             allowDeleteNonEmpty: args.allowDeleteNonEmpty ?? registry.allowDeleteNonEmpty,
         };
+        const protect = args.protectContent ?? registry.protectContent;
         return {
-            packs: new HarborProject(`${name}-packs`, { ...common, projectName: packsProject, public: false }, { parent: this }),
-            images: new HarborProject(`${name}-images`, { ...common, projectName: imagesProject, public: true }, { parent: this }),
+            packs: new HarborProject(`${name}-packs`, { ...common, projectName: packsProject, public: false }, { parent: this, protect }),
+            images: new HarborProject(`${name}-images`, { ...common, projectName: imagesProject, public: true }, { parent: this, protect }),
         };
     }
 

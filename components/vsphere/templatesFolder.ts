@@ -11,6 +11,8 @@ export interface TemplatesFolderArgs {
     path?: pulumi.Input<string>;
     /** The vSphere provider to use. Default: the component's provider for `vsphere`, if any. */
     provider?: VsphereProvider;
+    /** Leave the folder in vSphere on destroy (it may hold templates of other stacks). Default false. */
+    retainOnDelete?: boolean;
 }
 
 /** `palette-airgap:vsphere:TemplatesFolder`: creates `/<datacenter>/vm/<path>`. */
@@ -32,7 +34,7 @@ export class TemplatesFolder extends pulumi.ComponentResource {
         this.folder = new Folder(
             name,
             { path: folderPath, type: "vm", datacenterId: datacenter.id },
-            { parent: this, ...providerOpts },
+            { parent: this, ...providerOpts, retainOnDelete: args.retainOnDelete ?? false },
         );
         this.datacenterId = datacenter.id;
         this.path = this.folder.path;

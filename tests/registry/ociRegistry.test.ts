@@ -80,7 +80,7 @@ describe("OciRegistry (components under the SDK's mock engine)", function () {
                 assert.strictEqual(project.inputs.insecure, false);
                 assert.strictEqual(project.inputs.allowDeleteNonEmpty, false, "non-empty projects are not deleted by default");
                 assert.ok(project.secretPaths.includes("password"), "the password is sent as a secret");
-                assert.strictEqual(project.protect, false);
+                assert.strictEqual(project.protect, true, "protected like the ECR repositories (protectContent defaults to true here)");
             }
             const target = await valueOf(registry.setupTarget);
             assert.deepStrictEqual(target, {

@@ -32,6 +32,10 @@ export interface RegisteredResource {
     version?: string;
     /** Outputs the engine must store as secrets (`additionalSecretOutputs`). */
     additionalSecretOutputs: string[];
+    /** `protect`: destroy refuses to delete it. */
+    protect: boolean;
+    /** `retainOnDelete`: destroy removes it from the state but leaves it in place. */
+    retainOnDelete: boolean;
 }
 
 export interface StackRun {
@@ -53,6 +57,8 @@ export interface RunOptions {
     remove?: string[];
     /** Run as `pulumi preview` (outputs of new resources unknown). */
     preview?: boolean;
+    /** Run the program's preflight (tools, disk, binaries, registry) too. Default false. */
+    preflight?: boolean;
 }
 
 /** Secrets every test stack needs, with values that are easy to search for in state. */
@@ -103,9 +109,11 @@ export async function runStack(stack: string, options: RunOptions = {}): Promise
     for (const key of options.remove ?? []) {
         delete plain[key];
     }
-    standInBinaries(plain);
-    // Preflight checks this machine's tools, disk and registry: not what a mock run is about.
-    process.env.PALETTE_AIRGAP_SKIP_PREFLIGHT = "1";
+    if (!options.preflight) {
+        standInBinaries(plain);
+    }
+    // Preflight checks this machine's tools, disk and registry: not what a mock run is about, unless asked.
+    process.env.PALETTE_AIRGAP_SKIP_PREFLIGHT = options.preflight ? "" : "1";
     const secrets = options.secrets ?? secretsFor(stack);
     const allConfig: Record<string, string> = {};
     for (const [key, value] of Object.entries(plain)) {
@@ -291,6 +299,8 @@ mocksModule.MockMonitor.prototype.registerResource = function (req: any, callbac
                 provider: req.getProvider() || undefined,
                 version: req.getVersion() || undefined,
                 additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+                protect: req.getProtect() ?? false,
+                retainOnDelete: req.getRetainondelete() ?? false,
             });
         }
         callback(error, response);
