@@ -26,7 +26,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type * as command from "@pulumi/command";
 import { fileSha256 } from "./fileDigest";
-import { LoginTool, RegistryLogin, RunResult, binaryRunScript, parseRunResult } from "./runScript";
+import { LoginTool, RegistryLogin, RunResult, binaryRunScript, binaryUpdateScript, parseRunResult } from "./runScript";
 import { SetupTarget, setupEnvironment } from "./setupEnvironment";
 
 /** Environment variable of the Command that carries the registry password (secret) to the script. */
@@ -155,6 +155,7 @@ export function binaryCommandArgs(spec: BinaryCommandSpec): command.local.Comman
     }
     return {
         create,
+        update: binaryUpdateScript({ label: spec.label, stateDir: spec.stateDir }),
         interpreter: ["/bin/bash", "-c"],
         environment,
         triggers: [spec.sha256, target.apply(canonicalJson)],

@@ -393,8 +393,12 @@ export function binaryRunScript(spec: BinaryRunSpec): string {
             : '    zip=$(manifests_zip "$attempt_log" "$start_marker")',
         '    version=$(binary_version "$attempt_log")',
         '    say "succeeded on attempt $attempt"',
-        `    printf '${RESULT_PREFIX}%s\\n' "$(jq -cn --arg manifestsZip "$zip" --arg version "$version" --argjson attempts "$attempt" --arg log "$attempt_log" \\`,
+        `    result_line="${RESULT_PREFIX}$(jq -cn --arg manifestsZip "$zip" --arg version "$version" --argjson attempts "$attempt" --arg log "$attempt_log" \\`,
         "      '{manifestsZip: $manifestsZip, version: $version, attempts: $attempts, log: $log}')\"",
+        "    # Kept for binaryUpdateScript: an update that does not re-run the binary reports this result again.",
+        '    mkdir -p -- "$state_dir/results"',
+        `    printf '%s\\n' "$result_line" > "$state_dir/results/${slug}.result"`,
+        `    printf '%s\\n' "$result_line"`,
         "    exit 0",
         "  fi",
         "done",
@@ -402,6 +406,29 @@ export function binaryRunScript(spec: BinaryRunSpec): string {
         "",
     );
     return lines.join("\n");
+}
+
+/**
+ * The Command's `update` script: runs when an input other than the triggers changed (a rotated
+ * password, another login tool, more attempts). The upload itself does not depend on those, so the
+ * binary is not run again: the script reports the result the last successful run recorded. A
+ * changed binary or registry target changes the triggers, which replaces the Command instead.
+ */
+export function binaryUpdateScript(spec: Pick<BinaryRunSpec, "label" | "stateDir">): string {
+    const q = shellQuote;
+    const resultFile = `${spec.stateDir}/results/${labelSlug(spec.label)}.result`;
+    return [
+        "set -euo pipefail",
+        `result_file=${q(resultFile)}`,
+        `echo ${q(`palette-airgap [${spec.label}] settings changed, binary and registry target unchanged: not uploading again`)}`,
+        'if [ ! -f "$result_file" ]; then',
+        `  echo ${q(`palette-airgap [${spec.label}] FAILED: no recorded result at`)} "$result_file" >&2`,
+        `  echo ${q("run the binary again with: pulumi up --replace <this command's URN> (pulumi stack --show-urns)")} >&2`,
+        "  exit 1",
+        "fi",
+        'cat -- "$result_file"',
+        "",
+    ].join("\n");
 }
 
 /** Parses the `PALETTE_AIRGAP_RESULT {json}` line (the last one) of a run's stdout. */
