@@ -106,7 +106,8 @@ async function checkTools(spec: PreflightSpec, pathEnv: string, timeoutMs: numbe
         const found = await findOnPath(tool, pathEnv);
         if (!found) {
             const key = tool === spec.loginTool ? " (login tool)" : "";
-            problems.push(`PATH: ${tool}${key} not found (${why}): ${INSTALL_HINT[tool] ?? `install ${tool} and put it on PATH`}`);
+            const alternative = tool === spec.loginTool ? `, or set loginTool to another of oras, docker, skopeo` : "";
+            problems.push(`PATH: ${tool}${key} not found (${why}): ${INSTALL_HINT[tool] ?? `install ${tool} and put it on PATH`}${alternative}`);
             continue;
         }
         if (tool === "aws") {
@@ -223,6 +224,7 @@ async function checkRegistry(spec: PreflightSpec, timeoutMs: number): Promise<st
             problems.push(`registryCaFile: ${spec.registryCaFile} does not exist or is unreadable: give the absolute path of the registry's CA certificate (PEM)`);
         }
     }
+    const caUnusable = problems.length > 0;
     if (spec.registryKind === "ecr" || spec.registryEndpoint === undefined || spec.registryEndpoint === "") {
         if (spec.registryKind !== "ecr") {
             problems.push(`registryEndpoint: not set: give the ${spec.registryKind} registry host, e.g. harbor.lab.internal`);
@@ -248,7 +250,10 @@ async function checkRegistry(spec: PreflightSpec, timeoutMs: number): Promise<st
             problems.push(`registryEndpoint: ${url} answered HTTP ${response.statusCode}, not an OCI registry's 200 or 401: check registryEndpoint`);
         }
     } catch (error) {
-        problems.push(`registryEndpoint: ${url} does not answer (${describeError(error)}): ${registryHint(error, spec)}`);
+        // Without its CA the certificate cannot verify: that is the registryCaFile problem, not another one.
+        if (!(caUnusable && isCertificateError(error))) {
+            problems.push(`registryEndpoint: ${url} does not answer (${describeError(error)}): ${registryHint(error, spec)}`);
+        }
     } finally {
         await dispatcher.close().catch(() => undefined);
     }
@@ -258,12 +263,16 @@ async function checkRegistry(spec: PreflightSpec, timeoutMs: number): Promise<st
 function describeError(error: unknown): string {
     const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
     const inner = e.cause ?? e;
-    return [inner.code, inner.message].filter((x) => x).join(": ") || String(error);
+    // One line: some TLS errors end in a newline, which would break the one-problem-per-line message.
+    return ([inner.code, inner.message].filter((x) => x).join(": ") || String(error)).replace(/\s+/g, " ").trim();
+}
+
+function isCertificateError(error: unknown): boolean {
+    return /CERT|certificate|self.signed|UNABLE_TO_VERIFY|unable to get/i.test(describeError(error));
 }
 
 function registryHint(error: unknown, spec: PreflightSpec): string {
-    const text = describeError(error);
-    if (/CERT|certificate|self.signed|UNABLE_TO_VERIFY|unable to get/i.test(text)) {
+    if (isCertificateError(error)) {
         return spec.registryCaFile
             ? "the certificate does not verify against registryCaFile: give the CA that signed the registry's certificate"
             : "the certificate is not trusted: set registryCaFile to the registry's CA certificate (or, for a lab only, registryInsecure: true)";
