@@ -163,7 +163,8 @@ export function binaryRunScript(spec: BinaryRunSpec): string {
         "# makeself extracts the archive (about 20 GB for the setup binary) under TMPDIR.",
         `export TMPDIR="$work_dir/tmp/${slug}"`,
         `log_dir="$work_dir/logs"`,
-        `log_prefix="$log_dir/${slug}"`,
+        "# One log set per run (UTC time stamp): a resumed run keeps the logs of the one that failed.",
+        `log_prefix="$log_dir/${slug}-$(date -u +%Y%m%dT%H%M%SZ)"`,
         'cleanup() { rm -rf -- "$DOCKER_CONFIG"; }',
         "trap cleanup EXIT",
         "trap 'exit 130' INT",
@@ -324,7 +325,6 @@ export function binaryRunScript(spec: BinaryRunSpec): string {
         'rm -rf -- "$DOCKER_CONFIG"',
         'mkdir -m 700 -- "$DOCKER_CONFIG"',
         'login_out="$log_prefix-login.log"  # login tools print no secret',
-        'rm -f -- "$log_prefix"-attempt-*.log "$log_prefix"-login.log',
     );
     if (withTls && spec.caFile !== undefined) {
         add(

@@ -353,7 +353,8 @@ describe("binaryRunScript against a real registry and makeself binaries", functi
         assert.ok(firstCopyAfterSecondLogin > logins[1], "the second attempt pushes after its own login");
         const stdout = outcome.stdout;
         assert.ok(stdout.indexOf("attempt 2 of 3") < stdout.lastIndexOf("logging in to"), "re-login printed after attempt 2 started");
-        assert.ok(fs.existsSync(path.join(c.work, "logs", "setup-attempt-1.log")) && fs.existsSync(path.join(c.work, "logs", "setup-attempt-2.log")));
+        const logs = fs.readdirSync(path.join(c.work, "logs"));
+        assert.ok(logs.some((f) => /^setup-\d{8}T\d{6}Z-attempt-1\.log$/.test(f)) && logs.some((f) => /^setup-\d{8}T\d{6}Z-attempt-2\.log$/.test(f)), logs.join(", "));
     });
 
     it("rejected credentials fail at once with a clear message (no retry, binary not run)", async () => {
@@ -395,7 +396,7 @@ describe("binaryRunScript against a real registry and makeself binaries", functi
         assert.strictEqual(outcome.status, 1);
         const stderrLines = outcome.stderr.trimEnd().split("\n");
         assert.match(stderrLines[stderrLines.length - 1], /FAILED: failed after 2 attempt\(s\): exit code 1$/);
-        assert.match(outcome.stderr, /last lines of .*setup-attempt-2\.log:/);
+        assert.match(outcome.stderr, /last lines of .*setup-\d{8}T\d{6}Z-attempt-2\.log:/);
         assert.match(outcome.stderr, /simulated failure at push 2 \(run 2\)/);
         assert.ok(stderrLines.length <= 43, "about 40 lines of output");
     });
@@ -427,7 +428,7 @@ describe("binaryRunScript against a real registry and makeself binaries", functi
         assert.strictEqual(result.attempts, 1);
         assert.strictEqual(result.manifestsZip, undefined);
         assert.strictEqual(result.version, "1.4.1");
-        assert.ok(path.basename(result.log as string).startsWith("pack-csi-longhorn-1.4.1-attempt-1"));
+        assert.match(path.basename(result.log as string), /^pack-csi-longhorn-1\.4\.1-\d{8}T\d{6}Z-attempt-1/);
         assert.deepStrictEqual(await registry.tags("spectro-packs/csi-longhorn"), ["1.4.1"]);
     });
 
