@@ -16,7 +16,7 @@
  *  - `logging: "stderr"` by default: the provider streams the chosen streams to the Pulumi CLI as
  *    they come, and an hour of `- Pushing image …` lines would flood it. The script's stderr is
  *    only its failure summary (last 40 lines and the reason). Follow a run with
- *    `tail -f <runDir>/logs/<label>-attempt-<n>.log`. `logging` does not change what is stored:
+ *    `tail -f <runDir>/logs/<label>-<UTC time>-attempt-<n>.log`. `logging` does not change what is stored:
  *    the provider keeps the whole stdout in the state either way (that is where the result line
  *    is read from);
  *  - no `delete`: uploads are not undone (see AirgapSetup).

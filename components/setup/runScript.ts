@@ -9,7 +9,7 @@
  *     directory of this stack and this run only, removed when the script exits;
  *  3. for each attempt: logs in to every registry (password on stdin: `--password-stdin`), runs the
  *     binary from workDir with its variables exported, stdout and stderr both captured to
- *     `<workDir>/logs/<label>-attempt-<n>.log` and echoed;
+ *     `<workDir>/logs/<label>-<UTC time>-attempt-<n>.log` and echoed;
  *  4. success is exit 0 and a line containing the success marker (`Setup Completed`); on success
  *     the last stdout line is `PALETTE_AIRGAP_RESULT {"manifestsZip":…,"version":…,"attempts":…}`;
  *  5. a login the registry rejects ends the run at once (no retry storm); after the last failed
