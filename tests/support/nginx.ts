@@ -16,6 +16,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { freePort } from "./registry";
+import { stopChild } from "./childProcess";
 
 export const NGINX_BINARY = "/usr/sbin/nginx";
 
@@ -108,21 +109,7 @@ export async function startNginx(options: NginxOptions): Promise<TestNginx> {
 
     const stop = async (): Promise<void> => {
         if (exited === undefined) {
-            const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-            try {
-                process.kill(pid, "SIGQUIT");
-            } catch {
-                // already gone
-            }
-            const timer = setTimeout(() => {
-                try {
-                    process.kill(pid, "SIGKILL");
-                } catch {
-                    // already gone
-                }
-            }, 3000);
-            await gone;
-            clearTimeout(timer);
+            await stopChild(child, "SIGQUIT");
         }
         fs.rmSync(dir, { recursive: true, force: true });
     };

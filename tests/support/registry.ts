@@ -11,6 +11,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { Agent, request } from "undici";
+import { stopChild } from "./childProcess";
 
 export const REGISTRY_BINARY = "/usr/bin/docker-registry";
 
@@ -122,21 +123,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     const stop = async (): Promise<void> => {
         await dispatcher.close().catch(() => undefined);
         if (exited === undefined) {
-            const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-            try {
-                process.kill(pid, "SIGTERM");
-            } catch {
-                // already gone
-            }
-            const timer = setTimeout(() => {
-                try {
-                    process.kill(pid, "SIGKILL");
-                } catch {
-                    // already gone
-                }
-            }, 3000);
-            await gone;
-            clearTimeout(timer);
+            await stopChild(child, "SIGTERM");
         }
         fs.rmSync(dir, { recursive: true, force: true });
     };

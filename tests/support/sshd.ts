@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { freePort } from "./registry";
+import { stopChild } from "./childProcess";
 
 export const SSHD_BINARY = "/usr/sbin/sshd";
 
@@ -135,21 +136,7 @@ export async function startSshd(): Promise<TestSshd> {
 
     const stop = async (): Promise<void> => {
         if (exited === undefined) {
-            const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-            try {
-                process.kill(pid, "SIGTERM");
-            } catch {
-                // already gone
-            }
-            const timer = setTimeout(() => {
-                try {
-                    process.kill(pid, "SIGKILL");
-                } catch {
-                    // already gone
-                }
-            }, 3000);
-            await gone;
-            clearTimeout(timer);
+            await stopChild(child, "SIGTERM");
         }
         fs.rmSync(dir, { recursive: true, force: true });
     };
