@@ -107,8 +107,8 @@ export function normalizeHarborEndpoint(endpoint: string): string {
     return url.host;
 }
 
-/** Node/OpenSSL codes of certificate verification failures. */
-const TLS_ERROR_CODES = [
+/** Node/OpenSSL codes of certificate verification failures (the registry checks use them too). */
+export const TLS_ERROR_CODES = [
     "DEPTH_ZERO_SELF_SIGNED_CERT",
     "SELF_SIGNED_CERT_IN_CHAIN",
     "UNABLE_TO_VERIFY_LEAF_SIGNATURE",

@@ -20,7 +20,7 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import { Agent, request, type Dispatcher } from "undici";
 import * as YAML from "yaml";
-import { HarborClient, type HarborConnection } from "../registry/harborApi";
+import { HarborClient, TLS_ERROR_CODES, type HarborConnection } from "../registry/harborApi";
 import { VsphereSoapClient } from "../vsphere/soapClient";
 import type { VsphereConnection } from "../vsphere/vimTypes";
 
@@ -674,18 +674,7 @@ function registryErrors(text: string): string {
     }
 }
 
-const TLS_CODES = new Set([
-    "DEPTH_ZERO_SELF_SIGNED_CERT",
-    "SELF_SIGNED_CERT_IN_CHAIN",
-    "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-    "UNABLE_TO_GET_ISSUER_CERT",
-    "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-    "CERT_HAS_EXPIRED",
-    "CERT_NOT_YET_VALID",
-    "CERT_SIGNATURE_FAILURE",
-    "CERT_UNTRUSTED",
-    "ERR_TLS_CERT_ALTNAME_INVALID",
-]);
+const TLS_CODES = new Set(TLS_ERROR_CODES);
 
 /** `cannot connect (ECONNREFUSED ...)` with a hint for certificate failures. */
 function transportDetail(error: unknown, tls: { caFile?: string; caKey: string }): string {

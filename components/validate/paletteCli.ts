@@ -18,6 +18,7 @@
  * with the credentials encrypted).
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { RegistrySummary } from "../airgapEnvironment";
 
 /** Default SCAR credentials when the file server has no auth (what Palette expects then). */
 export const SCAR_NO_AUTH = { username: "admin", password: "admin" } as const;
@@ -25,21 +26,8 @@ export const SCAR_NO_AUTH = { username: "admin", password: "admin" } as const;
 /** ECR Public's registry host (`public.ecr.aws/<alias>`). */
 const ECR_PUBLIC_HOST = "public.ecr.aws";
 
-/** What AirgapEnvironment.registry holds (RegistrySummary is assignable to it). */
-export interface PaletteCliRegistry {
-    kind: "harbor" | "generic" | "ecr";
-    packRegistry: string;
-    packBase: string;
-    imageRegistry: string;
-    imageBase: string;
-    /** ecr: region of the packs registry. */
-    packRegion?: string;
-    /** ecr: region of the images registry (us-east-1 for ECR Public). */
-    imageRegion?: string;
-    insecure: boolean;
-    /** Absolute path of the registry's CA certificate. */
-    caFile?: string;
-}
+/** What AirgapEnvironment.registry holds. */
+export type PaletteCliRegistry = RegistrySummary;
 
 export interface PaletteCliArgs {
     /** Base URL of the manifest file server (ManifestFileServer's URL), e.g. `http://10.10.100.50:8080`. Required. */
