@@ -18,6 +18,20 @@ export interface ConfigKeySpec {
     secret?: boolean;
     /** A valid value, quoted in error messages and the README. */
     example: string;
+    /**
+     * An optional key that `loadConfig()` requires when every condition holds (e.g. ecrRegion
+     * with registryKind ecr). The README's default column and the stack generator read it;
+     * tests/unit/configConditions.test.ts checks it against loadConfig().
+     */
+    requiredWhen?: readonly ConfigCondition[];
+}
+
+/** A condition on another key: its value (or default) is one of `in`, or it is set / unset. */
+export interface ConfigCondition {
+    key: string;
+    in?: readonly string[];
+    /** Without `in`: true holds when the key has a non-empty value, false when it has none. */
+    set?: boolean;
 }
 
 export const PROJECT_NAME = "palette-airgap";
@@ -35,8 +49,8 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
     { key: "vsphereAllowUnverifiedSsl", type: "boolean", default: false, description: "Skip TLS verification of vCenter. Prefer vsphereCaFile.", example: "false" },
     { key: "vsphereCaFile", type: "string", default: "", description: "Absolute path of the PEM CA bundle that signed vCenter's certificate.", example: "/etc/pki/vcenter-ca.pem" },
     { key: "datacenter", type: "string", description: "vSphere datacenter name.", example: "dc-lab" },
-    { key: "cluster", type: "string", default: "", description: "Compute cluster to import into (set this or resourcePool).", example: "cluster-01" },
-    { key: "resourcePool", type: "string", default: "", description: "Resource pool path under the datacenter's host folder (set this or cluster).", example: "cluster-01/Resources/palette" },
+    { key: "cluster", type: "string", default: "", description: "Compute cluster to import into (set this or resourcePool).", example: "cluster-01", requiredWhen: [{ key: "resourcePool", set: false }] },
+    { key: "resourcePool", type: "string", default: "", description: "Resource pool path under the datacenter's host folder (set this or cluster).", example: "cluster-01/Resources/palette", requiredWhen: [{ key: "cluster", set: false }] },
     { key: "datastore", type: "string", description: "Datastore for the template and the file-server VM.", example: "vsanDatastore" },
     { key: "network", type: "string", description: "Port group every OVF network is mapped to.", example: "VM Network" },
     { key: "templateFolder", type: "string", default: "spectro-templates", description: "VM-and-Template folder path under the datacenter (created).", example: "spectro-templates" },
@@ -51,16 +65,16 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
 
     // The registry
     { key: "registryKind", type: "string", description: "Registry kind: harbor, ecr or generic (any OCI registry, nothing created).", example: "harbor" },
-    { key: "registryEndpoint", type: "string", default: "", description: "Harbor/generic registry host[:port]; https:// is accepted, http:// is refused.", example: "harbor.lab.internal" },
-    { key: "registryUsername", type: "string", default: "", description: "Harbor/generic registry user (Harbor: one allowed to create projects).", example: "admin" },
-    { key: "registryPassword", type: "string", secret: true, default: "", description: "Harbor/generic registry password (secret).", example: "pulumi config set --secret registryPassword '<password>'" },
+    { key: "registryEndpoint", type: "string", default: "", description: "Harbor/generic registry host[:port]; https:// is accepted, http:// is refused.", example: "harbor.lab.internal", requiredWhen: [{ key: "registryKind", in: ["harbor", "generic"] }] },
+    { key: "registryUsername", type: "string", default: "", description: "Harbor/generic registry user (Harbor: one allowed to create projects).", example: "admin", requiredWhen: [{ key: "registryKind", in: ["harbor", "generic"] }] },
+    { key: "registryPassword", type: "string", secret: true, default: "", description: "Harbor/generic registry password (secret).", example: "pulumi config set --secret registryPassword '<password>'", requiredWhen: [{ key: "registryKind", in: ["harbor", "generic"] }] },
     { key: "registryCaFile", type: "string", default: "", description: "Absolute path of the registry's CA certificate (PEM); Palette asks for it too.", example: "/etc/pki/harbor-ca.crt" },
     { key: "registryInsecure", type: "boolean", default: false, description: "Explicit opt-in to skip TLS verification of the registry. HTTPS is still required.", example: "false" },
     { key: "registryAllowDeleteNonEmpty", type: "string", default: "", description: "true: pulumi destroy deletes Harbor projects and ECR repositories that still hold images. Empty: follow lifecycle (lab true, production false).", example: "false" },
     { key: "protectRegistryContent", type: "string", default: "", description: "true: pulumi destroy refuses to delete the Harbor projects and ECR repositories (protect). Empty: follow lifecycle (production true, lab false).", example: "true" },
     { key: "packBase", type: "string", default: "spectro-packs", description: "Repository base for packs (private).", example: "spectro-packs" },
     { key: "imageBase", type: "string", default: "spectro-images", description: "Repository base for images (public).", example: "spectro-images" },
-    { key: "ecrRegion", type: "string", default: "", description: "ECR: region of the private registry holding the packs.", example: "us-east-1" },
+    { key: "ecrRegion", type: "string", default: "", description: "ECR: region of the private registry holding the packs.", example: "us-east-1", requiredWhen: [{ key: "registryKind", in: ["ecr"] }] },
     { key: "ecrPublicImages", type: "boolean", default: true, description: "ECR: images in ECR Public (us-east-1); false keeps them in private ECR.", example: "true" },
 
     // The setup run
@@ -78,21 +92,21 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
     { key: "fileServerName", type: "string", default: "palette-manifests", description: "Name of the file-server VM or container.", example: "palette-manifests" },
     { key: "fileServerVmFolder", type: "string", default: "", description: "vm mode: VM folder of the file-server VM under the datacenter's VM folder; empty means that folder itself.", example: "infra" },
     { key: "fileServerWebRoot", type: "string", default: "/srv/palette-manifests", description: "Directory the manifests are served from on the file server (a link swapped atomically on each publish).", example: "/srv/palette-manifests" },
-    { key: "fileServerTemplate", type: "string", default: "", description: "vm mode: base VM template (Ubuntu with cloud-init) to clone.", example: "ubuntu-2204-cloudinit" },
+    { key: "fileServerTemplate", type: "string", default: "", description: "vm mode: base VM template (Ubuntu with cloud-init) to clone.", example: "ubuntu-2204-cloudinit", requiredWhen: [{ key: "fileServerMode", in: ["vm"] }] },
     { key: "fileServerCpus", type: "integer", default: 2, description: "vm mode: vCPUs.", example: "2" },
     { key: "fileServerMemoryMb", type: "integer", default: 4096, description: "vm mode: memory in MiB.", example: "4096" },
     { key: "fileServerDiskGb", type: "integer", default: 60, description: "vm mode: disk size in GiB (the manifests unzip to a few GiB).", example: "60" },
-    { key: "fileServerIp", type: "string", default: "", description: "vm mode: static address in CIDR form; empty means DHCP.", example: "10.10.100.50/24" },
-    { key: "fileServerGateway", type: "string", default: "", description: "vm mode: default gateway, required with fileServerIp.", example: "10.10.100.1" },
-    { key: "fileServerDns", type: "array", default: [], description: "vm mode: DNS servers, required with fileServerIp.", example: '["10.10.100.2"]' },
+    { key: "fileServerIp", type: "string", default: "", description: "vm mode: static address in CIDR form; empty means DHCP.", example: "10.10.100.50/24", requiredWhen: [{ key: "fileServerMode", in: ["vm"] }, { key: "fileServerGateway", set: true }] },
+    { key: "fileServerGateway", type: "string", default: "", description: "vm mode: default gateway, required with fileServerIp.", example: "10.10.100.1", requiredWhen: [{ key: "fileServerIp", set: true }] },
+    { key: "fileServerDns", type: "array", default: [], description: "vm mode: DNS servers, required with fileServerIp.", example: '["10.10.100.2"]', requiredWhen: [{ key: "fileServerIp", set: true }] },
     { key: "fileServerPort", type: "integer", default: 0, description: "Port the manifests are served on; 0 means 80, or 443 with TLS.", example: "8080" },
     { key: "fileServerSshUser", type: "string", default: "ubuntu", description: "vm mode: SSH user used to publish the manifests.", example: "ubuntu" },
-    { key: "fileServerSshPublicKey", type: "string", default: "", description: "vm mode: SSH public key authorised on the VM.", example: "ssh-ed25519 AAAAC3Nza… ops@lab" },
-    { key: "fileServerSshPrivateKey", type: "string", secret: true, default: "", description: "SSH private key that publishes the manifests (secret): vm mode, matching fileServerSshPublicKey; docker mode, for the ssh:// Docker host (default: the SSH agent).", example: "pulumi config set --secret fileServerSshPrivateKey < ~/.ssh/palette_ed25519" },
-    { key: "fileServerTlsCertFile", type: "string", default: "", description: "Serve HTTPS with this certificate (PEM, absolute path); with fileServerTlsKeyFile.", example: "/etc/pki/manifests.crt" },
-    { key: "fileServerTlsKeyFile", type: "string", default: "", description: "Private key of fileServerTlsCertFile (PEM, absolute path).", example: "/etc/pki/manifests.key" },
-    { key: "fileServerDockerHost", type: "string", default: "", description: "docker mode: Docker host, unix:// or ssh://.", example: "ssh://ops@docker01.lab.internal" },
-    { key: "fileServerImage", type: "string", default: "", description: "docker mode: web server image, from the private registry.", example: "harbor.lab.internal/library/nginx:1.27" },
+    { key: "fileServerSshPublicKey", type: "string", default: "", description: "vm mode: SSH public key authorised on the VM.", example: "ssh-ed25519 AAAAC3Nza… ops@lab", requiredWhen: [{ key: "fileServerMode", in: ["vm"] }, { key: "fileServerSshPrivateKey", set: true }] },
+    { key: "fileServerSshPrivateKey", type: "string", secret: true, default: "", description: "SSH private key that publishes the manifests (secret): vm mode, matching fileServerSshPublicKey; docker mode, for the ssh:// Docker host (default: the SSH agent).", example: "pulumi config set --secret fileServerSshPrivateKey < ~/.ssh/palette_ed25519", requiredWhen: [{ key: "fileServerMode", in: ["vm"] }, { key: "fileServerSshPublicKey", set: true }] },
+    { key: "fileServerTlsCertFile", type: "string", default: "", description: "Serve HTTPS with this certificate (PEM, absolute path); with fileServerTlsKeyFile.", example: "/etc/pki/manifests.crt", requiredWhen: [{ key: "fileServerTlsKeyFile", set: true }] },
+    { key: "fileServerTlsKeyFile", type: "string", default: "", description: "Private key of fileServerTlsCertFile (PEM, absolute path).", example: "/etc/pki/manifests.key", requiredWhen: [{ key: "fileServerTlsCertFile", set: true }] },
+    { key: "fileServerDockerHost", type: "string", default: "", description: "docker mode: Docker host, unix:// or ssh://.", example: "ssh://ops@docker01.lab.internal", requiredWhen: [{ key: "fileServerMode", in: ["docker"] }] },
+    { key: "fileServerImage", type: "string", default: "", description: "docker mode: web server image, from the private registry.", example: "harbor.lab.internal/library/nginx:1.27", requiredWhen: [{ key: "fileServerMode", in: ["docker"] }] },
 ];
 
 /** The spec of `key`; throws for a key that is not declared (a programming error). */
@@ -102,4 +116,11 @@ export function configKey(key: string): ConfigKeySpec {
         throw new Error(`palette-airgap: config key "${key}" is not declared in CONFIG_KEYS`);
     }
     return spec;
+}
+
+/** "registryKind is harbor or generic and …": a key's requiredWhen in words (README, generator). */
+export function describeConditions(conditions: readonly ConfigCondition[]): string {
+    return conditions
+        .map(({ key, in: values, set }) => (values ? `${key} is ${values.join(" or ")}` : `${key} is ${set === false ? "unset" : "set"}`))
+        .join(" and ");
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job (README "Run it"): `./scripts/up.sh <stack> [pulumi up flags]`.
+# The main job (README "The two commands"): `./scripts/up.sh <stack> [pulumi up flags]`.
 # Installs the npm dependencies from the lock file, checks that the Pulumi CLI and every provider
 # plugin this program needs are installed locally (nothing is downloaded in an air gap), selects or
 # creates the stack whose config is stacks/Pulumi.<stack>.yaml, and runs `pulumi up` on it.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one test command (README "Run the tests"): installs what the tests need on a fresh Debian
+# The one test command (README "The two commands"): installs what the tests need on a fresh Debian
 # machine (Debian packages, npm ci), type-checks, runs every test, and prints one summary line.
 # Under CI=true a skipped test fails the run: nothing may skip silently in CI.
 set -euo pipefail

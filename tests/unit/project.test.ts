@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { CONFIG_KEYS } from "../../components/configKeys";
+import { configTableMarkdown } from "../../scripts/configTable";
 import { VSPHERE_PROVIDER_VERSION } from "../../components/vsphere/vsphereSdk";
 import { PROJECT_ROOT, readStackConfig, stackNames } from "../support/stackHarness";
 
@@ -61,6 +62,21 @@ describe("project files", () => {
         }
     });
 
+    it("README's configuration reference is the table scripts/print-config-table.ts prints from CONFIG_KEYS", () => {
+        const table = configTableMarkdown();
+        assert.ok(readme.includes(table), "README's table differs: npx ts-node --transpile-only scripts/print-config-table.ts, and paste it under \"Configuration reference\"");
+        assert.match(table, /`ecrRegion` \| string \| \(unset\); \*\*required\*\* when registryKind is ecr \|/);
+        assert.match(table, /`fileServerTemplate` \| string \| \(unset\); \*\*required\*\* when fileServerMode is vm \|/);
+    });
+
+    it("every README section that a script, comment or message points to is a heading of the README", () => {
+        const headings = new Set([...readme.matchAll(/^#{1,6} +(.+?) *$/gm)].map((match) => match[1].replace(/`/g, "")));
+        const references = readmeReferences();
+        assert.ok(references.some((ref) => ref.file === "scripts/up.sh"), "the scan found none of up.sh's references: the pattern is broken");
+        const missing = references.filter((ref) => !headings.has(ref.section)).map((ref) => `${ref.file}: README "${ref.section}"`);
+        assert.deepStrictEqual(missing, [], `headings are: ${[...headings].join(" | ")}`);
+    });
+
     it("README gives the plugin install line for each provider at the version the installed SDK needs", () => {
         const versions: Record<string, string> = { vsphere: VSPHERE_PROVIDER_VERSION };
         for (const sdk of ["aws", "command", "docker"]) {
@@ -102,3 +118,20 @@ describe("project files", () => {
         assert.match(read(".ci/run"), /set -euo pipefail/);
     });
 });
+
+/**
+ * `README "Section"` / `README 'Section'` (also README.md, "README section", typographic quotes)
+ * in the program, its components, scripts and the test command.
+ */
+function readmeReferences(): { file: string; section: string }[] {
+    const files = ["index.ts", "tests/run-all.sh", ".ci/run", ...walk("scripts"), ...walk("components")];
+    const pattern = /(?<![\w/.])README(?:\.md)?(?: section)?,? +["'“‘]([^"'”’\n]+)["'”’]/g;
+    return files.flatMap((file) => [...read(file).matchAll(pattern)].map((match) => ({ file, section: match[1].replace(/`/g, "") })));
+}
+
+function walk(dir: string): string[] {
+    return fs.readdirSync(path.join(PROJECT_ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
+        const relative = path.join(dir, entry.name);
+        return entry.isDirectory() ? walk(relative) : /\.(ts|sh|js)$/.test(entry.name) ? [relative] : [];
+    });
+}
