@@ -132,6 +132,7 @@ export class AirgapEnvironment extends pulumi.ComponentResource {
             password: oci.password,
             loginTool: args.setup.loginTool,
             maxAttempts: args.setup.maxAttempts,
+            attemptTimeoutMinutes: args.setup.attemptTimeoutMinutes,
         };
         this.airgapSetup = new AirgapSetup(`${name}-setup`, { setup: args.setup, ...run }, { parent: this });
         this.packUploads = new PackUploads(

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_KEYS, ConfigKeySpec, PROJECT_NAME, configKey } from "./configKeys";
 import { PackBinary, ovaTemplateName, parsePackBinary } from "./names";
 import { AWS_REGION_PATTERN, registryHost, repositoryBase } from "./setup/setupEnvironment";
+import { MAX_ATTEMPT_TIMEOUT_MINUTES } from "./setup/runScript";
 
 export type RegistryKind = "harbor" | "ecr" | "generic";
 export type DiskProvisioning = "thin" | "thick" | "eagerZeroedThick";
@@ -84,6 +85,8 @@ export interface SetupSettings {
     workDir: string;
     loginTool: LoginToolName;
     maxAttempts: number;
+    /** Watchdog of each attempt of a binary, in minutes. */
+    attemptTimeoutMinutes: number;
     packConcurrency: number;
     minFreeGb: number;
 }
@@ -319,6 +322,7 @@ function readSetup(reader: ConfigReader): SetupSettings {
         workDir: reader.requiredAbsolutePath("workDir"),
         loginTool: reader.oneOf("loginTool", ["oras", "docker", "skopeo"] as const),
         maxAttempts: reader.integer("setupMaxAttempts", 1, 10),
+        attemptTimeoutMinutes: reader.integer("setupAttemptTimeoutMinutes", 1, MAX_ATTEMPT_TIMEOUT_MINUTES),
         packConcurrency: reader.integer("packConcurrency", 1, 16),
         minFreeGb: reader.integer("minFreeGb", 0, 100000),
     };

@@ -83,6 +83,7 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
     { key: "packBinaries", type: "array", default: [], description: "Absolute paths of optional airgap-pack-<name>-<version>.bin files.", example: '["/opt/palette/packs/airgap-pack-cni-calico-3.25.1.bin"]' },
     { key: "loginTool", type: "string", default: "oras", description: "Registry login tool of the setup run: oras, docker or skopeo (all write the same credentials file).", example: "oras" },
     { key: "setupMaxAttempts", type: "integer", default: 3, description: "Attempts per binary run, each after a fresh login (expired tokens are the documented failure).", example: "3" },
+    { key: "setupAttemptTimeoutMinutes", type: "integer", default: 240, description: "Watchdog of each attempt of the setup and pack binaries, in minutes (1 to 10080): on expiry the binary's process group is stopped and the attempt fails (and is retried).", example: "240" },
     { key: "packConcurrency", type: "integer", default: 2, description: "Pack binaries pushed at once.", example: "2" },
     { key: "minFreeGb", type: "integer", default: 30, description: "Free space preflight requires in workDir, in GB.", example: "30" },
     { key: "workDir", type: "string", default: "/var/tmp/palette-airgap", description: "Working directory of the setup run (30 GB free space needed).", example: "/var/tmp/palette-airgap" },

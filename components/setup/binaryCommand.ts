@@ -13,12 +13,16 @@
  *  - `addPreviousOutputInEnv: false`: otherwise the provider passes the previous run's whole
  *    stdout (the binary's log, easily more than Linux's 128 KiB limit for one environment string)
  *    to the next run as PULUMI_COMMAND_STDOUT, and exec fails with E2BIG;
+ *  - what the Command stores is bounded: the provider keeps its whole stdout and stderr in the
+ *    state (that is where the result line is read from), so the script sends the binary's output
+ *    to the attempt's log file only and prints its own progress lines, a bounded tail of each
+ *    attempt (lines and characters per line capped) and the result line: tens of KiB at most
+ *    whether the binary prints kilobytes or gigabytes;
  *  - `logging: "stderr"` by default: the provider streams the chosen streams to the Pulumi CLI as
- *    they come, and an hour of `- Pushing image …` lines would flood it. The script's stderr is
- *    only its failure summary (last 40 lines and the reason). Follow a run with
- *    `tail -f <runDir>/logs/<label>-<UTC time>-attempt-<n>.log`. `logging` does not change what is stored:
- *    the provider keeps the whole stdout in the state either way (that is where the result line
- *    is read from);
+ *    they come. The script's stderr is only its failure summary (last 40 lines and the reason).
+ *    Follow a run with `tail -f <runDir>/logs/<label>-<UTC time>-attempt-<n>.log`;
+ *  - each attempt runs under a watchdog (attemptTimeoutMinutes, config setupAttemptTimeoutMinutes)
+ *    and each registry login under a time limit (see ./runScript);
  *  - no `delete`: uploads are not undone (see AirgapSetup).
  */
 import * as fs from "fs";
@@ -26,7 +30,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type * as command from "@pulumi/command";
 import { fileSha256 } from "./fileDigest";
-import { LoginTool, RegistryLogin, RunResult, binaryRunScript, binaryUpdateScript, parseRunResult } from "./runScript";
+import { DEFAULT_ATTEMPT_TIMEOUT_MINUTES, LoginTool, RegistryLogin, RunResult, binaryRunScript, binaryUpdateScript, parseRunResult } from "./runScript";
 import { SetupTarget, setupEnvironment } from "./setupEnvironment";
 
 /** Environment variable of the Command that carries the registry password (secret) to the script. */
@@ -55,6 +59,8 @@ export interface BinaryRunArgs {
     maxAttempts?: number;
     /** Seconds between a failed attempt and the next. Default 15. */
     retryDelaySeconds?: number;
+    /** Watchdog of each attempt, in minutes: the binary's process group is stopped on expiry (config setupAttemptTimeoutMinutes). Default 240. */
+    attemptTimeoutMinutes?: number;
     /** Per-stack state directory; logins live in `<stateDir>/docker-config/<label>` during a run. Default `<workDir>/state/<stack>`. */
     stateDir?: string;
     /** Where the binaries run: logs in `<runDir>/logs`, makeself extracts under `<runDir>/tmp`. Default `<workDir>/runs/<stack>` (two stacks sharing a workDir never touch each other's logs or extraction). */
@@ -128,6 +134,7 @@ export function binaryCommandArgs(spec: BinaryCommandSpec): command.local.Comman
     const loginTool = args.loginTool ?? DEFAULT_LOGIN_TOOL;
     const maxAttempts = args.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     const retryDelaySeconds = args.retryDelaySeconds ?? DEFAULT_RETRY_DELAY_SECONDS;
+    const attemptTimeoutMinutes = args.attemptTimeoutMinutes ?? DEFAULT_ATTEMPT_TIMEOUT_MINUTES;
     const hasPassword = args.password !== undefined;
     const target = pulumi.output(args.setupTarget);
     const create = pulumi
@@ -146,6 +153,7 @@ export function binaryCommandArgs(spec: BinaryCommandSpec): command.local.Comman
                 environment: setupEnvironment(setupTarget),
                 maxAttempts,
                 retryDelaySeconds,
+                attemptTimeoutSeconds: attemptTimeoutMinutes * 60,
                 manifests: spec.manifests,
             });
         });

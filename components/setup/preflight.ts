@@ -250,8 +250,13 @@ async function checkRegistry(spec: PreflightSpec, timeoutMs: number): Promise<st
             problems.push(`registryEndpoint: ${url} answered HTTP ${response.statusCode}, not an OCI registry's 200 or 401: check registryEndpoint`);
         }
     } catch (error) {
-        // Without its CA the certificate cannot verify: that is the registryCaFile problem, not another one.
-        if (!(caUnusable && isCertificateError(error))) {
+        if (isTimeout(error)) {
+            problems.push(
+                `registryEndpoint: ${url} gave no answer within ${timeoutMs / 1000} s (the registry accepted the connection or the ` +
+                    `handshake and then said nothing, or nothing answered at all): check that the registry at ${host} is up and not hung`,
+            );
+        } else if (!(caUnusable && isCertificateError(error))) {
+            // Without its CA the certificate cannot verify: that is the registryCaFile problem, not another one.
             problems.push(`registryEndpoint: ${url} does not answer (${describeError(error)}): ${registryHint(error, spec)}`);
         }
     } finally {
@@ -265,6 +270,13 @@ function describeError(error: unknown): string {
     const inner = e.cause ?? e;
     // One line: some TLS errors end in a newline, which would break the one-problem-per-line message.
     return ([inner.code, inner.message].filter((x) => x).join(": ") || String(error)).replace(/\s+/g, " ").trim();
+}
+
+/** undici's connect/headers/body timeouts and the request's own AbortSignal.timeout. */
+function isTimeout(error: unknown): boolean {
+    const e = error as { name?: string; code?: string; cause?: { name?: string; code?: string } };
+    const names = [e.name, e.code, e.cause?.name, e.cause?.code];
+    return names.some((n) => n === "TimeoutError" || n === "AbortError" || (typeof n === "string" && /^UND_ERR_(CONNECT|HEADERS|BODY)_TIMEOUT$/.test(n)));
 }
 
 function isCertificateError(error: unknown): boolean {

@@ -9,7 +9,9 @@
  *
  * Set PALETTE_AIRGAP_SKIP_PREFLIGHT=1 to skip it: for the tests under the mock engine (the stack
  * files point at machines that do not exist here), or, knowingly, on a machine that only
- * previews. A skipped preflight is logged as a warning.
+ * previews. A skipped preflight is logged as a warning through the Pulumi engine, so a user sees
+ * it in `pulumi preview`/`up`; without an engine (the SDK's mock engine of the tests) nothing is
+ * printed.
  *
  *     // index.ts: a program may export an async function; its result is the stack outputs.
  *     export = async () => {
@@ -42,6 +44,8 @@ export interface RunPreflightOptions {
     timeoutMs?: number;
     /** Environment read for PALETTE_AIRGAP_SKIP_PREFLIGHT. Default process.env. */
     env?: NodeJS.ProcessEnv;
+    /** Where the "preflight skipped" warning goes. Default: the Pulumi engine's log when there is an engine, nowhere otherwise. */
+    warn?: (message: string) => Promise<void>;
 }
 
 /** What runPreflight did: `skipped` when PALETTE_AIRGAP_SKIP_PREFLIGHT was set. */
@@ -57,7 +61,7 @@ export async function runPreflight(
 ): Promise<PreflightOutcome> {
     const env = options.env ?? process.env;
     if (/^(1|true|yes)$/i.test(env[PREFLIGHT_SKIP_ENV] ?? "")) {
-        await pulumi.log.warn(`preflight skipped (${PREFLIGHT_SKIP_ENV}=${env[PREFLIGHT_SKIP_ENV]}): tools, disk space, binaries and registry were not checked`);
+        await (options.warn ?? warnThroughEngine)(`preflight skipped (${PREFLIGHT_SKIP_ENV}=${env[PREFLIGHT_SKIP_ENV]}): tools, disk space, binaries and registry were not checked`);
         return "skipped";
     }
     const { registry, setup } = settings;
@@ -91,6 +95,16 @@ export async function runPreflight(
         );
     }
     return "passed";
+}
+
+/**
+ * A warning for the user running Pulumi. Without an engine (the mock engine of the tests) the SDK
+ * would print it on the console once per program run: dozens of identical lines in a test run.
+ */
+async function warnThroughEngine(message: string): Promise<void> {
+    if (pulumi.runtime.hasEngine()) {
+        await pulumi.log.warn(message);
+    }
 }
 
 /** setupBinarySha256: the binary's content matches the pin (skipped when the file is missing: reported already). */

@@ -7,14 +7,23 @@
  *     not exported, and unsets the variable: no child process (login tool, binary) sees it;
  *  2. points DOCKER_CONFIG (and REGISTRY_AUTH_FILE) at `<stateDir>/docker-config/<label>`, a
  *     directory of this stack and this run only, removed when the script exits;
- *  3. for each attempt: logs in to every registry (password on stdin: `--password-stdin`), runs the
- *     binary from workDir with its variables exported, stdout and stderr both captured to
- *     `<workDir>/logs/<label>-<UTC time>-attempt-<n>.log` and echoed;
+ *  3. for each attempt: logs in to every registry (password on stdin: `--password-stdin`), each
+ *     login bounded by `loginTimeoutSeconds` (a registry that accepts the connection and never
+ *     answers fails the attempt, naming the host, and is retried like any other failure); then runs
+ *     the binary from workDir with its variables exported, stdout and stderr both captured to
+ *     `<workDir>/logs/<label>-<UTC time>-attempt-<n>.log`, under a watchdog
+ *     (`attemptTimeoutSeconds`, config setupAttemptTimeoutMinutes) that stops the binary's whole
+ *     process group on expiry and says so in the log;
  *  4. success is exit 0 and a line containing the success marker (`Setup Completed`); on success
  *     the last stdout line is `PALETTE_AIRGAP_RESULT {"manifestsZip":…,"version":…,"attempts":…}`;
  *  5. a login the registry rejects ends the run at once (no retry storm); after the last failed
  *     attempt the script prints the last 40 lines of output and one line with the reason
- *     (`exit code N`, `no "Setup Completed" line`, `login rejected`) and exits non-zero.
+ *     (`exit code N`, `no "Setup Completed" line`, `login rejected`, `timed out`) and exits non-zero.
+ *
+ * What the script prints is bounded whatever the binary prints (pulumi-command keeps a Command's
+ * whole stdout and stderr in the state): the binary's output goes to the log file only, and the
+ * script echoes at most the last OUTPUT_TAIL_LINES lines of each attempt, each cut to
+ * OUTPUT_LINE_CHARS characters. Follow a run with `tail -f` on its log.
  *
  * The script text holds no secret: it names the environment variable that holds the password
  * (set it through the Command's `environment`, from a `pulumi.secret`).
@@ -55,6 +64,15 @@ export interface BinaryRunSpec {
     successMarker?: string;
     /** Seconds to wait between a failed attempt and the next. Default 15. */
     retryDelaySeconds?: number;
+    /** Time limit of each registry login (one tool call), in seconds. Default 120 (DEFAULT_LOGIN_TIMEOUT_SECONDS). */
+    loginTimeoutSeconds?: number;
+    /**
+     * Watchdog of each attempt of the binary, in seconds: on expiry the binary's process group gets
+     * SIGTERM, then SIGKILL 60 s later, and the attempt fails. Default 240 minutes (config setupAttemptTimeoutMinutes).
+     */
+    attemptTimeoutSeconds?: number;
+    /** Seconds between the watchdog's SIGTERM and its SIGKILL. Default 60. */
+    killGraceSeconds?: number;
     /**
      * Look for the spectro-manifests zip (default true). Set false for pack binaries: they write
      * none, and the fallback search could otherwise pick up a zip another run wrote meanwhile.
@@ -78,6 +96,20 @@ export const RESULT_PREFIX = "PALETTE_AIRGAP_RESULT ";
 
 const DEFAULT_SUCCESS_MARKER = "Setup Completed";
 const DEFAULT_RETRY_DELAY_SECONDS = 15;
+/** A login that has not finished in 2 minutes is not going to: the registry accepted the connection and went silent. */
+export const DEFAULT_LOGIN_TIMEOUT_SECONDS = 120;
+/** The setup binary uploads for about an hour; four hours means something hangs. */
+export const DEFAULT_ATTEMPT_TIMEOUT_MINUTES = 240;
+/** Upper bound of the watchdog accepted here and by loadConfig (setupAttemptTimeoutMinutes): one week. */
+export const MAX_ATTEMPT_TIMEOUT_MINUTES = 7 * 24 * 60;
+/** Seconds between the watchdog's SIGTERM and its SIGKILL: time for the binary to clean up. */
+const DEFAULT_KILL_GRACE_SECONDS = 60;
+/** Lines of an attempt's log the script echoes (a Command keeps its whole output in the state). */
+export const OUTPUT_TAIL_LINES = 40;
+/** Lines echoed of an attempt that failed but will be retried (the last attempt's go to stderr). */
+const FAILED_ATTEMPT_TAIL_LINES = 10;
+/** Characters kept of each echoed line (a binary may print megabytes without a newline). */
+export const OUTPUT_LINE_CHARS = 400;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LOGIN_TOOLS: readonly LoginTool[] = ["oras", "docker", "skopeo"];
 
@@ -110,6 +142,8 @@ export function binaryRunScript(spec: BinaryRunSpec): string {
     const q = shellQuote;
     const marker = spec.successMarker ?? DEFAULT_SUCCESS_MARKER;
     const retryDelay = spec.retryDelaySeconds ?? DEFAULT_RETRY_DELAY_SECONDS;
+    const loginTimeout = spec.loginTimeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS;
+    const attemptTimeout = spec.attemptTimeoutSeconds ?? DEFAULT_ATTEMPT_TIMEOUT_MINUTES * 60;
     const slug = labelSlug(spec.label);
     const withTls = spec.logins.some((l) => l.kind === "password");
     const usesAws = spec.logins.some((l) => l.kind !== "password");
@@ -133,6 +167,10 @@ export function binaryRunScript(spec: BinaryRunSpec): string {
         `state_dir=${q(spec.stateDir)}`,
         `max_attempts=${spec.maxAttempts}`,
         `retry_delay=${retryDelay}`,
+        `login_timeout=${loginTimeout}`,
+        `attempt_timeout=${attemptTimeout}`,
+        `kill_grace=${spec.killGraceSeconds ?? DEFAULT_KILL_GRACE_SECONDS}`,
+        `attempt_timeout_text=${q(durationText(attemptTimeout))}`,
         `success_marker=${q(marker)}`,
     );
     if (spec.caFile !== undefined) {
@@ -165,18 +203,40 @@ export function binaryRunScript(spec: BinaryRunSpec): string {
         `log_dir="$work_dir/logs"`,
         "# One log set per run (UTC time stamp): a resumed run keeps the logs of the one that failed.",
         `log_prefix="$log_dir/${slug}-$(date -u +%Y%m%dT%H%M%SZ)"`,
-        'cleanup() { rm -rf -- "$DOCKER_CONFIG"; }',
+        "# The running binary (its watchdog's pid): stopped with the script, so a cancelled run leaves nothing behind.",
+        "binary_pid=",
+        'stop_binary() { if [ -n "$binary_pid" ]; then kill -TERM "$binary_pid" 2>/dev/null || true; wait "$binary_pid" 2>/dev/null || true; fi; }',
+        'cleanup() { stop_binary; rm -rf -- "$DOCKER_CONFIG"; }',
         "trap cleanup EXIT",
         "trap 'exit 130' INT",
         "trap 'exit 143' TERM",
         "",
         "say() { printf 'palette-airgap [%s] %s\\n' \"$label\" \"$*\"; }",
         "",
-        "# Prints the last 40 lines of a file and the reason on stderr, then exits with status $1.",
+        `# The last lines of a file, bounded in lines and in characters per line whatever the file holds.`,
+        "log_tail() { # file lines",
+        `  tail -c ${OUTPUT_TAIL_LINES * (OUTPUT_LINE_CHARS + 1) * 4} -- "$1" | tail -n "$2" | cut -c 1-${OUTPUT_LINE_CHARS}`,
+        "}",
+        "",
+        "# A log read line by line with each line cut short: memory stays flat on megabyte-long lines.",
+        `clipped() { cut -c 1-4096 -- "$1" | tr -d '\\r\\b'; }`,
+        "",
+        "# Runs a command that talks to a registry with a time limit; on expiry says which step hung and returns 124.",
+        "bounded() { # step command...",
+        "  local step=$1 status=0; shift",
+        '  timeout --kill-after=10 "$login_timeout" "$@" || status=$?',
+        '  if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then',
+        "    printf 'palette-airgap: TIMEOUT: %s gave no answer within %ss\\n' \"$step\" \"$login_timeout\" >&2",
+        "    return 124",
+        "  fi",
+        '  return "$status"',
+        "}",
+        "",
+        `# Prints the last ${OUTPUT_TAIL_LINES} lines of a file and the reason on stderr, then exits with status $1.`,
         "give_up() { # status reason [file]",
         "  if [ -n \"${3:-}\" ] && [ -s \"$3\" ]; then",
         "    printf 'palette-airgap [%s] last lines of %s:\\n' \"$label\" \"$3\" >&2",
-        "    tail -n 40 -- \"$3\" >&2",
+        `    log_tail "$3" ${OUTPUT_TAIL_LINES} >&2`,
         "  fi",
         "  printf 'palette-airgap [%s] FAILED: %s\\n' \"$label\" \"$2\" >&2",
         "  exit \"$1\"",
@@ -190,16 +250,24 @@ export function binaryRunScript(spec: BinaryRunSpec): string {
 
     add(
         "# Runs one login (a command whose password arrives on stdin), output to $login_out (a log file).",
-        "# A registry that rejects the credentials ends the run at once; other failures fail the attempt.",
+        "# A registry that rejects the credentials ends the run at once; other failures (a timeout",
+        "# included) fail the attempt, with the reason in $login_failure.",
         "login_out=",
-        "checked_login() { # what-to-fix, then the login command",
-        "  local fix=$1; shift",
-        "  if \"$@\" >\"$login_out\" 2>&1; then",
+        "login_failure=",
+        "checked_login() { # host what-to-fix, then the login command",
+        "  local host=$1 fix=$2 status=0; shift 2",
+        "  \"$@\" >\"$login_out\" 2>&1 || status=$?",
+        "  if [ \"$status\" -eq 0 ]; then",
         "    return 0",
+        "  fi",
+        "  if grep -q '^palette-airgap: TIMEOUT: ' \"$login_out\"; then",
+        "    login_failure=\"login to $host timed out: $(grep -m 1 '^palette-airgap: TIMEOUT: ' \"$login_out\" | sed 's/^palette-airgap: TIMEOUT: //')\"",
+        "    return 1",
         "  fi",
         "  if grep -Eqi 'unauthori[sz]ed|(^|[^0-9])401([^0-9]|$)|denied|invalid (username|password|credentials)|incorrect (username|password)|authentication required|ExpiredToken|UnrecognizedClient|InvalidSignature|InvalidClientTokenId|Unable to locate credentials|security token' \"$login_out\"; then",
         "    give_up 2 \"login rejected: $fix\" \"$login_out\"",
         "  fi",
+        "  login_failure=\"login to $host failed: $(head -n 1 -- \"$login_out\" | cut -c 1-300)\"",
         "  return 1",
         "}",
         "",
@@ -216,14 +284,15 @@ export function binaryRunScript(spec: BinaryRunSpec): string {
     if (spec.logins.some((l) => l.kind === "ecr")) {
         add(
             "login_ecr() { # registry region",
-            "  aws ecr get-login-password --region \"$2\" | registry_login \"$1\" AWS",
+            "  bounded \"aws ecr get-login-password ($2)\" aws ecr get-login-password --region \"$2\" | registry_login \"$1\" AWS",
             "}",
         );
     }
     if (spec.logins.some((l) => l.kind === "ecr-public")) {
         add(
             "login_ecr_public() { # registry",
-            "  aws ecr-public get-login-password --region us-east-1 | docker login --username AWS --password-stdin \"$1\"",
+            "  bounded 'aws ecr-public get-login-password (us-east-1)' aws ecr-public get-login-password --region us-east-1 |",
+            "    bounded \"docker login to $1\" docker login --username AWS --password-stdin \"$1\"",
             "}",
         );
     }
@@ -233,14 +302,14 @@ export function binaryRunScript(spec: BinaryRunSpec): string {
             case "password":
                 add(
                     `  say "logging in to ${dq(login.registry)} as ${dq(login.username)}"`,
-                    `  checked_login ${q(`the registry ${login.registry} refused user ${login.username}: check registryUsername and registryPassword`)} \\`,
+                    `  checked_login ${q(login.registry)} ${q(`the registry ${login.registry} refused user ${login.username}: check registryUsername and registryPassword`)} \\`,
                     `    login_password ${q(login.registry)} ${q(login.username)} ${shellVarOf(login.passwordEnv)} || return`,
                 );
                 break;
             case "ecr":
                 add(
                     `  say "logging in to ${dq(login.registry)} (ECR, ${dq(login.region)})"`,
-                    `  checked_login ${q(`ECR ${login.registry} (${login.region}) refused the AWS credentials: check the AWS credentials (environment, profile or role) and ecrRegion`)} \\`,
+                    `  checked_login ${q(login.registry)} ${q(`ECR ${login.registry} (${login.region}) refused the AWS credentials: check the AWS credentials (environment, profile or role) and ecrRegion`)} \\`,
                     `    login_ecr ${q(login.registry)} ${q(login.region)} || return`,
                 );
                 break;
@@ -249,7 +318,7 @@ export function binaryRunScript(spec: BinaryRunSpec): string {
                 const host = login.registry.split("/")[0];
                 add(
                     `  say "logging in to ${dq(host)} (ECR Public, us-east-1)"`,
-                    `  checked_login ${q(`ECR Public ${host} refused the AWS credentials: check the AWS credentials (environment, profile or role)`)} \\`,
+                    `  checked_login ${q(host)} ${q(`ECR Public ${host} refused the AWS credentials: check the AWS credentials (environment, profile or role)`)} \\`,
                     `    login_ecr_public ${q(host)} || return`,
                 );
                 break;
@@ -264,7 +333,7 @@ export function binaryRunScript(spec: BinaryRunSpec): string {
             "# written during the attempt in /tmp, TMPDIR or workDir.",
             "manifests_zip() { # attempt-log start-marker",
             "  local printed",
-            "  printed=$(tr -d '\\r' <\"$1\" | sed -n 's/.*Manifests are available in[[:space:]]*//p' | tail -n 1 | sed 's/[[:space:]]*$//; s/\\.$//' || true)",
+            "  printed=$(clipped \"$1\" | sed -n 's/.*Manifests are available in[[:space:]]*//p' | tail -n 1 | sed 's/[[:space:]]*$//; s/\\.$//' || true)",
             "  if [ -n \"$printed\" ]; then",
             "    case $printed in /*) ;; *) printed=\"$work_dir/$printed\" ;; esac",
             "    printf '%s' \"$printed\"",
@@ -280,9 +349,9 @@ export function binaryRunScript(spec: BinaryRunSpec): string {
         "# The version: `Uncompressing Airgap Setup - Version X` (makeself), else a `Version X` line.",
         "binary_version() { # attempt-log",
         "  local version",
-        "  version=$(tr -d '\\r\\b' <\"$1\" | sed -n 's/.*Uncompressing.*Version[[:space:]:]*\\([0-9A-Za-z][0-9A-Za-z._+-]*\\).*/\\1/p' | head -n 1 || true)",
+        "  version=$(clipped \"$1\" | sed -n 's/.*Uncompressing.*Version[[:space:]:]*\\([0-9A-Za-z][0-9A-Za-z._+-]*\\).*/\\1/p' | head -n 1 || true)",
         "  if [ -z \"$version\" ]; then",
-        "    version=$(tr -d '\\r\\b' <\"$1\" | sed -n 's/^[[:space:]]*Version[[:space:]:]\\+\\([0-9A-Za-z][0-9A-Za-z._+-]*\\).*/\\1/p' | head -n 1 || true)",
+        "    version=$(clipped \"$1\" | sed -n 's/^[[:space:]]*Version[[:space:]:]\\+\\([0-9A-Za-z][0-9A-Za-z._+-]*\\).*/\\1/p' | head -n 1 || true)",
         "  fi",
         "  printf '%s' \"$version\"",
         "}",
@@ -371,27 +440,38 @@ export function binaryRunScript(spec: BinaryRunSpec): string {
         "  fi",
         '  say "attempt $attempt of $max_attempts"',
         "  if ! login_all; then",
-        '    reason="login failed: $(head -n 1 "$login_out" 2>/dev/null || true)"',
+        '    reason=$login_failure',
         '    cp -- "$login_out" "$attempt_log"',
         "    continue",
         "  fi",
         "  # Leftovers of an interrupted extraction of this binary.",
         '  rm -rf -- "$TMPDIR"/makeself.* "$TMPDIR"/selfgz*',
         '  touch -- "$start_marker"',
-        '  say "running $binary (log: $attempt_log)"',
-        "  set +e",
-        '  "$binary" </dev/null 2>&1 | tee -- "$attempt_log"',
-        "  status=${PIPESTATUS[0]}",
-        "  set -e",
-        '  if [ "$status" -ne 0 ]; then',
+        '  say "running $binary (log: $attempt_log, follow it with tail -f; watchdog: $attempt_timeout_text)"',
+        "  # Output to the log only. timeout puts the binary in a process group of its own and, on expiry,",
+        "  # signals that whole group (TERM, then KILL after the grace period).",
+        "  attempt_started=$SECONDS",
+        '  timeout --kill-after="$kill_grace" "$attempt_timeout" "$binary" </dev/null >"$attempt_log" 2>&1 &',
+        "  binary_pid=$!",
+        "  status=0",
+        '  wait "$binary_pid" || status=$?',
+        "  binary_pid=",
+        '  if [ "$status" -eq 124 ] || { [ "$status" -eq 137 ] && [ $((SECONDS - attempt_started)) -ge "$attempt_timeout" ]; }; then',
+        '    reason="timed out: no result within $attempt_timeout_text (setupAttemptTimeoutMinutes); the watchdog stopped the binary\'s process group"',
+        "    printf '\\npalette-airgap: WATCHDOG: attempt %s stopped after %s (setupAttemptTimeoutMinutes): SIGTERM to the binary'\\''s process group, SIGKILL %ss later if still running\\n' \\",
+        '      "$attempt" "$attempt_timeout_text" "$kill_grace" >>"$attempt_log"',
+        '  elif [ "$status" -ne 0 ]; then',
         '    reason="exit code $status"',
-        '  elif ! grep -qF -- "$success_marker" "$attempt_log"; then',
+        "  # grep without -q: it reads to the end, so no SIGPIPE fails the pipeline under pipefail.",
+        '  elif ! clipped "$attempt_log" | grep -F -- "$success_marker" >/dev/null; then',
         '    reason="no \\"$success_marker\\" line"',
         "  else",
         spec.manifests === false
             ? "    zip=  # a pack binary writes no manifests zip"
             : '    zip=$(manifests_zip "$attempt_log" "$start_marker")',
         '    version=$(binary_version "$attempt_log")',
+        `    say "last lines of $attempt_log:"`,
+        `    log_tail "$attempt_log" ${OUTPUT_TAIL_LINES}`,
         '    say "succeeded on attempt $attempt"',
         `    result_line="${RESULT_PREFIX}$(jq -cn --arg manifestsZip "$zip" --arg version "$version" --argjson attempts "$attempt" --arg log "$attempt_log" \\`,
         "      '{manifestsZip: $manifestsZip, version: $version, attempts: $attempts, log: $log}')\"",
@@ -400,6 +480,10 @@ export function binaryRunScript(spec: BinaryRunSpec): string {
         `    printf '%s\\n' "$result_line" > "$state_dir/results/${slug}.result"`,
         `    printf '%s\\n' "$result_line"`,
         "    exit 0",
+        "  fi",
+        "  if [ \"$attempt\" -lt \"$max_attempts\" ]; then",
+        '    say "last lines of $attempt_log:"',
+        `    log_tail "$attempt_log" ${FAILED_ATTEMPT_TAIL_LINES}`,
         "  fi",
         "done",
         'give_up 1 "failed after $attempt attempt(s): $reason" "$attempt_log"',
@@ -431,12 +515,25 @@ export function binaryUpdateScript(spec: Pick<BinaryRunSpec, "label" | "stateDir
     ].join("\n");
 }
 
-/** Parses the `PALETTE_AIRGAP_RESULT {json}` line (the last one) of a run's stdout. */
+/**
+ * Parses the `PALETTE_AIRGAP_RESULT {json}` line (the last one) of a run's stdout. Searches from
+ * the end without splitting the text: the work stays small whatever precedes the line.
+ */
 export function parseRunResult(stdout: string): RunResult {
-    const line = stdout
-        .split(/\r?\n/)
-        .reverse()
-        .find((l) => l.startsWith(RESULT_PREFIX));
+    let at = stdout.length;
+    let line: string | undefined;
+    while (at > 0) {
+        const found = stdout.lastIndexOf(RESULT_PREFIX, at - 1);
+        if (found < 0) {
+            break;
+        }
+        if (found === 0 || stdout[found - 1] === "\n") {
+            const end = stdout.indexOf("\n", found);
+            line = stdout.slice(found, end < 0 ? undefined : end).replace(/\r$/, "");
+            break;
+        }
+        at = found;
+    }
     if (line === undefined) {
         throw new Error(`parseRunResult: no "${RESULT_PREFIX.trim()}" line in the run's output`);
     }
@@ -472,7 +569,7 @@ function loginToolFunction(tool: LoginTool, insecure: boolean, hasCa: boolean): 
                 return [
                     "# skopeo login: the password arrives on stdin.",
                     "registry_login() { # registry username",
-                    '  skopeo login --authfile "$REGISTRY_AUTH_FILE" --username "$2" --password-stdin "$1"',
+                    '  bounded "skopeo login to $1" skopeo login --authfile "$REGISTRY_AUTH_FILE" --username "$2" --password-stdin "$1"',
                     "}",
                 ];
             }
@@ -480,9 +577,9 @@ function loginToolFunction(tool: LoginTool, insecure: boolean, hasCa: boolean): 
                 "# skopeo login: the password arrives on stdin; TLS options apply to the password-login registries.",
                 "registry_login() { # registry username [tls]",
                 "  if [ \"${3:-}\" = tls ]; then",
-                `    skopeo login --authfile "$REGISTRY_AUTH_FILE" ${tls}--username "$2" --password-stdin "$1"`,
+                `    bounded "skopeo login to $1" skopeo login --authfile "$REGISTRY_AUTH_FILE" ${tls}--username "$2" --password-stdin "$1"`,
                 "  else",
-                '    skopeo login --authfile "$REGISTRY_AUTH_FILE" --username "$2" --password-stdin "$1"',
+                '    bounded "skopeo login to $1" skopeo login --authfile "$REGISTRY_AUTH_FILE" --username "$2" --password-stdin "$1"',
                 "  fi",
                 "}",
             ];
@@ -493,7 +590,7 @@ function loginToolFunction(tool: LoginTool, insecure: boolean, hasCa: boolean): 
                 return [
                     "# oras login: the password arrives on stdin.",
                     "registry_login() { # registry username",
-                    '  oras login --registry-config "$REGISTRY_AUTH_FILE" --username "$2" --password-stdin "$1"',
+                    '  bounded "oras login to $1" oras login --registry-config "$REGISTRY_AUTH_FILE" --username "$2" --password-stdin "$1"',
                     "}",
                 ];
             }
@@ -501,9 +598,9 @@ function loginToolFunction(tool: LoginTool, insecure: boolean, hasCa: boolean): 
                 "# oras login: the password arrives on stdin; TLS options apply to the password-login registries.",
                 "registry_login() { # registry username [tls]",
                 "  if [ \"${3:-}\" = tls ]; then",
-                `    oras login --registry-config "$REGISTRY_AUTH_FILE" ${tls}--username "$2" --password-stdin "$1"`,
+                `    bounded "oras login to $1" oras login --registry-config "$REGISTRY_AUTH_FILE" ${tls}--username "$2" --password-stdin "$1"`,
                 "  else",
-                '    oras login --registry-config "$REGISTRY_AUTH_FILE" --username "$2" --password-stdin "$1"',
+                '    bounded "oras login to $1" oras login --registry-config "$REGISTRY_AUTH_FILE" --username "$2" --password-stdin "$1"',
                 "  fi",
                 "}",
             ];
@@ -520,7 +617,7 @@ function loginToolFunction(tool: LoginTool, insecure: boolean, hasCa: boolean): 
                     "  fi",
                 );
             }
-            out.push('  docker login --username "$2" --password-stdin "$1"', "}");
+            out.push('  bounded "docker login to $1" docker login --username "$2" --password-stdin "$1"', "}");
             return out;
         }
     }
@@ -550,6 +647,12 @@ function validate(spec: BinaryRunSpec): string[] {
     }
     if (spec.retryDelaySeconds !== undefined && (!Number.isInteger(spec.retryDelaySeconds) || spec.retryDelaySeconds < 0)) {
         problems.push(`retryDelaySeconds must be an integer >= 0, got ${JSON.stringify(spec.retryDelaySeconds)}`);
+    }
+    for (const [key, max] of [["loginTimeoutSeconds", 3600], ["attemptTimeoutSeconds", MAX_ATTEMPT_TIMEOUT_MINUTES * 60], ["killGraceSeconds", 3600]] as const) {
+        const value = spec[key];
+        if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > max)) {
+            problems.push(`${key} must be a whole number from 1 to ${max}, got ${JSON.stringify(value)}`);
+        }
     }
     if (spec.successMarker !== undefined && (typeof spec.successMarker !== "string" || spec.successMarker.trim() === "" || /[\r\n]/.test(spec.successMarker))) {
         problems.push(`successMarker must be a non-empty single line`);
@@ -611,6 +714,11 @@ const RESERVED_ENV = new Set(["DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "TMPDIR", "
 /** For a double-quoted bash string: escape what bash would expand. */
 function dq(value: string): string {
     return value.replace(/[\\"$`]/g, (c) => `\\${c}`);
+}
+
+/** `240 minutes`, `90 s`: how the watchdog's limit is written in messages. */
+function durationText(seconds: number): string {
+    return seconds % 60 === 0 ? `${seconds / 60} minute${seconds === 60 ? "" : "s"}` : `${seconds} s`;
 }
 
 function oneLine(value: string): string {

@@ -57,6 +57,8 @@ const BAD_CONFIGS: BadConfig[] = [
     { label: "static IP without CIDR", stack: "harbor-lab", overrides: { fileServerIp: "10.10.100.50" }, key: "fileServerIp", fix: /CIDR/ },
     { label: "static IP without gateway", stack: "harbor-lab", remove: ["fileServerGateway"], key: "fileServerGateway", fix: /required with fileServerIp/ },
     { label: "CPU count not a number", stack: "harbor-lab", overrides: { fileServerCpus: "two" }, key: "fileServerCpus", fix: /whole number from 1 to 64/ },
+    { label: "attempt watchdog of 0 minutes", stack: "harbor-lab", overrides: { setupAttemptTimeoutMinutes: 0 }, key: "setupAttemptTimeoutMinutes", fix: /whole number from 1 to 10080/ },
+    { label: "attempt watchdog over a week", stack: "harbor-lab", overrides: { setupAttemptTimeoutMinutes: 20000 }, key: "setupAttemptTimeoutMinutes", fix: /whole number from 1 to 10080/ },
     { label: "port out of range", stack: "generic-dev", overrides: { fileServerPort: 70000 }, key: "fileServerPort", fix: /0 to 65535/ },
     { label: "TLS cert without key", stack: "ecr-prod", remove: ["fileServerTlsKeyFile"], key: "fileServerTlsKeyFile", fix: /both/ },
     { label: "SSH public key that is not one", stack: "harbor-lab", overrides: { fileServerSshPublicKey: "not-a-key" }, key: "fileServerSshPublicKey", fix: /OpenSSH public key/ },

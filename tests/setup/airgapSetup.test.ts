@@ -127,7 +127,7 @@ describe("AirgapSetup, PackUploads and OciRegistry under the SDK's mock engine, 
     }
 
     function settingsFor(binary: string, packs: FakeBinary[], work = workDir()): SetupSettings {
-        return { binary, packBinaries: packs.map((p) => parsePackBinary(p.path)), workDir: work, loginTool: "skopeo", maxAttempts: 3, packConcurrency: 2, minFreeGb: 30 };
+        return { binary, packBinaries: packs.map((p) => parsePackBinary(p.path)), workDir: work, loginTool: "skopeo", maxAttempts: 3, attemptTimeoutMinutes: 240, packConcurrency: 2, minFreeGb: 30 };
     }
 
     /** A mock provider whose Command runs `create` with its interpreter and environment, like pulumi-command. */
@@ -330,6 +330,23 @@ describe("AirgapSetup, PackUploads and OciRegistry under the SDK's mock engine, 
         it(`is skipped with ${PREFLIGHT_SKIP_ENV}=1`, async function () {
             const setup = settingsFor(path.join(base, "nowhere.bin"), []);
             assert.strictEqual(await runPreflight({ registry: registrySettings(), setup }, { ...options, env: { [PREFLIGHT_SKIP_ENV]: "1" } }), "skipped");
+        });
+
+        it("a skipped preflight warns the user through the engine's log, and prints nothing under the mock engine (quiet tests)", async function () {
+            const setup = settingsFor(path.join(base, "nowhere.bin"), []);
+            const warnings: string[] = [];
+            await runPreflight({ registry: registrySettings(), setup }, { ...options, env: { [PREFLIGHT_SKIP_ENV]: "1" }, warn: async (m) => void warnings.push(m) });
+            assert.strictEqual(warnings.length, 1);
+            assert.match(warnings[0], /preflight skipped \(PALETTE_AIRGAP_SKIP_PREFLIGHT=1\): tools, disk space, binaries and registry were not checked/);
+            const printed: unknown[][] = [];
+            const original = { warn: console.warn, log: console.log, error: console.error };
+            console.warn = console.log = console.error = (...args: unknown[]) => void printed.push(args);
+            try {
+                assert.strictEqual(await runPreflight({ registry: registrySettings(), setup }, { ...options, env: { [PREFLIGHT_SKIP_ENV]: "1" } }), "skipped");
+            } finally {
+                Object.assign(console, original);
+            }
+            assert.deepStrictEqual(printed, [], "nothing on the console without an engine");
         });
 
         it("passes against the real registry with its CA and the binaries present", async function () {

@@ -9,6 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { findOnPath, preflight, preflightProblems, PreflightSpec, requiredTools } from "../../components/setup/preflight";
 import { freePort, registryAvailable, startRegistry, TestRegistry } from "../support/registry";
+import { startSilentServer } from "../support/silentServer";
 
 describe("preflight", function () {
     this.timeout(60_000);
@@ -152,6 +153,20 @@ describe("preflight", function () {
             await new Promise((resolve) => server.close(resolve));
         }
     });
+
+    for (const tls of [true, false]) {
+        it(`reports a registry that ${tls ? "completes the TLS handshake" : "accepts the TCP connection"} and never answers, within the timeout, naming the key`, async () => {
+            const silent = await startSilentServer({ tls });
+            try {
+                const problems = await preflightProblems(goodSpec({ registryEndpoint: silent.endpoint, registryCaFile: silent.caFile ?? registry.caFile, timeoutMs: 1500 }));
+                assert.deepStrictEqual(problems.length, 1, problems.join("\n"));
+                assert.match(problems[0], new RegExp(`^registryEndpoint: https://${silent.endpoint}/v2/ gave no answer within 1\\.5 s .*check that the registry at ${silent.endpoint} is up`));
+                assert.ok(silent.connections() >= 1, "the probe did connect");
+            } finally {
+                await silent.stop();
+            }
+        });
+    }
 
     it("refuses http://, a file that is not PEM, a missing endpoint and a relative binary path", async () => {
         const notPem = path.join(dir, "ca.txt");

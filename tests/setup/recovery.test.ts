@@ -162,6 +162,7 @@ describe("recovery after a failed setup or pack run: the next pulumi up resumes 
             workDir: path.join(dir, "work"),
             loginTool: "skopeo",
             maxAttempts: MAX_ATTEMPTS,
+            attemptTimeoutMinutes: 240,
             packConcurrency: concurrency,
             minFreeGb: 30,
         };
@@ -223,7 +224,7 @@ describe("recovery after a failed setup or pack run: the next pulumi up resumes 
             const run = (result: UpResult, name: string) => result.runs.find((r) => r.name === name)!;
             assert.ok(run(first, PACK4).start < run(first, PACK3).end, `pack 4 was running before pack 3 failed: ${timeline(first)}`);
             assert.deepStrictEqual(commandNames(first.state), [PACK1, PACK2, PACK4, SETUP_RUN].sort(), "the state holds every command that succeeded, not pack 3");
-            const pushesAfterFirst = pushesFromOutput(first.runs);
+            const pushesAfterFirst = pushesFromLogs(setup.workDir);
             assert.strictEqual(pushesAfterFirst.get(packRef(PACKS[2])) ?? 0, 0, "pack 3 never pushed (it failed before its push)");
 
             // Second update: the same program and inputs, pack 3's binary now works.
@@ -240,7 +241,7 @@ describe("recovery after a failed setup or pack run: the next pulumi up resumes 
             assert.deepStrictEqual(commandNames(second.state), [PACK1, PACK2, PACK3, PACK4, SETUP_RUN].sort());
             assert.deepStrictEqual(binaryRuns(setupBin, packBins), { setup: 1, packs: [1, 1, MAX_ATTEMPTS + 1, 1] });
 
-            await assertCompleteAndPushedOnce(registry, [...first.runs, ...second.runs]);
+            await assertCompleteAndPushedOnce(registry, setup.workDir);
 
             // A third update changes nothing and runs nothing.
             const third = await up(program(registry, setup), second.state);
@@ -273,7 +274,7 @@ describe("recovery after a failed setup or pack run: the next pulumi up resumes 
             assert.ok(second.runs[1].start >= second.runs[0].end, timeline(second));
             assert.deepStrictEqual(binaryRuns(setupBin, packBins), { setup: 1, packs: [1, 1, MAX_ATTEMPTS + 1, 1] });
 
-            await assertCompleteAndPushedOnce(registry, [...first.runs, ...second.runs]);
+            await assertCompleteAndPushedOnce(registry, setup.workDir);
         });
     });
 
@@ -308,7 +309,7 @@ describe("recovery after a failed setup or pack run: the next pulumi up resumes 
             }
             assert.match(second.state.get(PACK3)!.inputs.create as string, new RegExp(`^max_attempts=${MAX_ATTEMPTS + 1}$`, "m"));
 
-            await assertCompleteAndPushedOnce(registry, [...first.runs, ...second.runs]);
+            await assertCompleteAndPushedOnce(registry, setup.workDir);
         });
     });
 
@@ -474,15 +475,20 @@ function packRef(pack: FakePack): string {
 }
 
 /**
- * Pushes that reached the registry, by `<name>:<tag>`, from the binaries' output (stdout of each
- * run: the script tees every attempt's output): each `- Pushing Pack X` / `- Pushing image X`
- * line, minus those whose push the binary failed before sending (`failed to push …/X: simulated failure`).
+ * Pushes that reached the registry, by `<name>:<tag>`, from the binaries' output (every attempt's
+ * log file under `<workDir>/runs/<stack>/logs`: the Command keeps only a tail): each
+ * `- Pushing Pack X` / `- Pushing image X` line, minus those whose push the binary failed before
+ * sending (`failed to push …/X: simulated failure`).
  */
-function pushesFromOutput(runs: RunRecord[]): Map<string, number> {
+function pushesFromLogs(workDir: string): Map<string, number> {
     const pushes = new Map<string, number>();
     const add = (ref: string, delta: number) => pushes.set(ref, (pushes.get(ref) ?? 0) + delta);
-    for (const run of runs) {
-        for (const line of run.stdout.split("\n")) {
+    const runsDir = path.join(workDir, "runs");
+    const logs = fs.readdirSync(runsDir).flatMap((stack) =>
+        fs.readdirSync(path.join(runsDir, stack, "logs")).filter((f) => /-attempt-\d+\.log$/.test(f)).map((f) => path.join(runsDir, stack, "logs", f)),
+    );
+    for (const log of logs) {
+        for (const line of fs.readFileSync(log, "utf8").split("\n")) {
             const pushing = /^- Pushing (?:Pack|image) (\S+)$/.exec(line);
             if (pushing) {
                 add(pushing[1], 1);
@@ -514,7 +520,7 @@ function manifestPushes(registry: TestRegistry): Map<string, number> {
 }
 
 /** The registry holds every pack and image, and each was pushed exactly once (output and registry log agree). */
-async function assertCompleteAndPushedOnce(registry: TestRegistry, runs: RunRecord[]): Promise<void> {
+async function assertCompleteAndPushedOnce(registry: TestRegistry, workDir: string): Promise<void> {
     const catalog = await registry.catalog();
     const expected = [
         ...[...DEFAULT_PACKS, ...PACKS].map((p) => ({ repository: `spectro-packs/${p.name}`, tag: p.version, ref: packRef(p) })),
@@ -524,7 +530,7 @@ async function assertCompleteAndPushedOnce(registry: TestRegistry, runs: RunReco
         }),
     ];
     assert.deepStrictEqual(catalog.sort(), expected.map((e) => e.repository).sort(), "the catalog holds every pack and image, nothing else");
-    const fromOutput = pushesFromOutput(runs);
+    const fromOutput = pushesFromLogs(workDir);
     const fromRegistry = manifestPushes(registry);
     for (const { repository, tag, ref } of expected) {
         assert.deepStrictEqual(await registry.tags(repository), [tag], repository);

@@ -11,6 +11,7 @@ import * as path from "path";
 import { BinaryRunSpec, binaryRunScript, labelSlug, parseRunResult, RESULT_PREFIX, shellQuote } from "../../components/setup/runScript";
 import { buildFakePackBinary, buildFakeSetupBinary, DEFAULT_IMAGES, DEFAULT_PACKS, FakeFaults, fakeBinariesAvailable } from "../support/makeselfBinaries";
 import { registryAvailable, startRegistry, TestRegistry } from "../support/registry";
+import { SilentServer, startSilentServer } from "../support/silentServer";
 
 const PASSWORD_ENV = "PALETTE_TEST_REGISTRY_PASSWORD";
 
@@ -43,7 +44,11 @@ describe("binaryRunScript: the script text", () => {
             assert.match(script, /^#!\/usr\/bin\/env bash\n/);
             assert.match(script, /set -euo pipefail/);
             assert.match(script, /aws ecr get-login-password --region "\$2" \| registry_login "\$1" AWS/);
-            assert.match(script, /aws ecr-public get-login-password --region us-east-1 \| docker login --username AWS --password-stdin "\$1"/);
+            assert.match(script, /aws ecr-public get-login-password --region us-east-1 \|\n\s*bounded "docker login to \$1" docker login --username AWS --password-stdin "\$1"/);
+            // Every network step of the login runs under a time limit.
+            for (const line of script.split("\n").filter((l) => /^\s*[^#]*\b(oras|docker|skopeo) login |aws ecr(-public)? get-login-password/.test(l) && !l.includes("say "))) {
+                assert.match(line, /\bbounded ["']/, `bounded: ${line}`);
+            }
             assert.match(script, /login_ecr_public 'public\.ecr\.aws' \|\| return/, "ECR Public logs in to the host");
             const loginLines = script.split("\n").filter((l) => /\blogin\b/.test(l) && !l.trim().startsWith("#") && !l.includes("say "));
             assert.ok(loginLines.length >= 3);
@@ -94,6 +99,13 @@ describe("binaryRunScript: the script text", () => {
         assert.strictEqual(spawnSync("bash", ["-n"], { input: script }).status, 0);
     });
 
+    it("rejects timeouts that are not whole numbers in range", () => {
+        for (const over of [{ loginTimeoutSeconds: 0 }, { attemptTimeoutSeconds: 1.5 }, { attemptTimeoutSeconds: 8 * 24 * 3600 }, { killGraceSeconds: -1 }]) {
+            assert.throws(() => binaryRunScript({ ...spec, ...over }), new RegExp(`${Object.keys(over)[0]} must be a whole number`));
+        }
+        assert.match(binaryRunScript({ ...spec, attemptTimeoutSeconds: 90 * 60 }), /attempt_timeout_text='90 minutes'/);
+    });
+
     it("rejects a bad spec, naming every problem", () => {
         assert.throws(
             () =>
@@ -130,6 +142,11 @@ describe("parseRunResult", () => {
             "",
         ].join("\n");
         assert.deepStrictEqual(parseRunResult(stdout), { manifestsZip: "/tmp/spectro manifests-1.zip", version: "4.0.17", attempts: 2, log: "/w/l.log" });
+    });
+
+    it("takes the last line that starts with the prefix, not one quoted inside another line", () => {
+        const stdout = `${RESULT_PREFIX}{"attempts":1}\nnoise ${RESULT_PREFIX}{"attempts":9}\n`;
+        assert.strictEqual(parseRunResult(stdout).attempts, 1);
     });
 
     it("leaves out an empty zip path and version", () => {
@@ -457,5 +474,164 @@ describe("binaryRunScript against a real registry and makeself binaries", functi
         } finally {
             await other.stop();
         }
+    });
+
+    describe("every network step and every attempt is bounded (issue 9, item 1)", () => {
+        let silentTls: SilentServer;
+        let silentTcp: SilentServer;
+
+        before(async () => {
+            silentTls = await startSilentServer({ tls: true });
+            silentTcp = await startSilentServer({ tls: false });
+        });
+
+        after(async () => {
+            await silentTls?.stop();
+            await silentTcp?.stop();
+        });
+
+        it("a registry that completes TLS and never answers: each login times out naming host and step, counts as an attempt, and is retried", async () => {
+            const c = caseDir();
+            const binary = setupBinary(c);
+            const before = silentTls.connections();
+            const spec = specFor(binary.path, c, {
+                logins: [{ kind: "password", registry: silentTls.endpoint, username: "palette", passwordEnv: PASSWORD_ENV }],
+                caFile: silentTls.caFile,
+                loginTimeoutSeconds: 2,
+                maxAttempts: 2,
+            });
+            const outcome = await run(spec);
+            assert.strictEqual(outcome.status, 1, outcome.stdout + outcome.stderr);
+            const reason = `login to ${silentTls.endpoint} timed out: skopeo login to ${silentTls.endpoint} gave no answer within 2s`;
+            assert.ok(outcome.stderr.includes(`FAILED: failed after 2 attempt(s): ${reason}`), outcome.stderr);
+            assert.ok(outcome.stdout.includes(`attempt 1 failed: ${reason}; retrying`), outcome.stdout);
+            assert.ok(outcome.stdout.includes("attempt 2 of 2"));
+            assert.strictEqual(fs.readFileSync(shimLog, "utf8").split("\n").filter((l) => l.startsWith("ARGS login")).length, 2, "one login per attempt");
+            assert.ok(silentTls.connections() - before >= 2, "the handshakes completed: the hang is after TLS");
+            assert.ok(!fs.existsSync(binary.counterFile), "the binary never ran");
+            assert.ok(!outcome.stderr.includes(registry.password) && !outcome.stdout.includes(registry.password));
+        });
+
+        it("a TCP port that accepts and never answers (no TLS at all) times out the same way", async () => {
+            const c = caseDir();
+            const binary = setupBinary(c);
+            const outcome = await run(specFor(binary.path, c, {
+                logins: [{ kind: "password", registry: silentTcp.endpoint, username: "palette", passwordEnv: PASSWORD_ENV }],
+                loginTimeoutSeconds: 2,
+                maxAttempts: 1,
+            }));
+            assert.strictEqual(outcome.status, 1);
+            assert.ok(outcome.stderr.includes(`login to ${silentTcp.endpoint} timed out`), outcome.stderr);
+            assert.ok(!fs.existsSync(binary.counterFile));
+        });
+
+        it("an ECR token command that hangs (aws ecr get-login-password) times out, naming it and the region", async () => {
+            const c = caseDir();
+            const binary = setupBinary(c);
+            const awsShim = path.join(c.dir, "aws shim");
+            fs.mkdirSync(awsShim);
+            fs.writeFileSync(path.join(awsShim, "aws"), "#!/bin/bash\nexec sleep 600\n", { mode: 0o755 });
+            const outcome = await run(
+                specFor(binary.path, c, {
+                    // The ECR registry name points at the silent server: nothing leaves 127.0.0.1.
+                    logins: [{ kind: "ecr", registry: silentTls.endpoint, region: "eu-west-3" }],
+                    caFile: undefined,
+                    loginTimeoutSeconds: 2,
+                    maxAttempts: 1,
+                }),
+                null,
+                { PATH: `${awsShim}${path.delimiter}${shimDir}${path.delimiter}${process.env.PATH}` },
+            );
+            assert.strictEqual(outcome.status, 1, outcome.stdout + outcome.stderr);
+            assert.ok(outcome.stderr.includes(`login to ${silentTls.endpoint} timed out: aws ecr get-login-password (eu-west-3) gave no answer within 2s`), outcome.stderr);
+            assert.ok(!fs.existsSync(binary.counterFile));
+        });
+
+        it("a binary that hangs: the watchdog stops its whole process group, the log says so, and the attempt is retried", async () => {
+            const c = caseDir();
+            const pidFile = path.join(c.dir, "pids");
+            const binary = setupBinary(c, { hangPidFile: pidFile });
+            const outcome = await run(specFor(binary.path, c, { attemptTimeoutSeconds: 3, maxAttempts: 2 }));
+            assert.strictEqual(outcome.status, 1, outcome.stdout + outcome.stderr);
+            assert.strictEqual(fs.readFileSync(binary.counterFile, "utf8").trim(), "2", "the timed-out attempt was retried");
+            assert.match(outcome.stderr, /FAILED: failed after 2 attempt\(s\): timed out: no result within 3 s \(setupAttemptTimeoutMinutes\); the watchdog stopped the binary's process group/);
+            assert.match(outcome.stdout, /attempt 1 failed: timed out: no result within 3 s/);
+            for (const attempt of [1, 2]) {
+                const log = fs.readdirSync(path.join(c.work, "logs")).find((f) => f.endsWith(`-attempt-${attempt}.log`)) as string;
+                assert.match(fs.readFileSync(path.join(c.work, "logs", log), "utf8"), new RegExp(`WATCHDOG: attempt ${attempt} stopped after 3 s \\(setupAttemptTimeoutMinutes\\): SIGTERM to the binary's process group`));
+            }
+            assertGone(pidFile);
+        });
+
+        it("a binary that ignores SIGTERM is killed after the grace period", async () => {
+            const c = caseDir();
+            const pidFile = path.join(c.dir, "pids");
+            const binary = setupBinary(c, { hangPidFile: pidFile, hangIgnoresTerm: true });
+            const outcome = await run(specFor(binary.path, c, { attemptTimeoutSeconds: 2, killGraceSeconds: 2, maxAttempts: 1 }));
+            assert.strictEqual(outcome.status, 1, outcome.stdout + outcome.stderr);
+            assert.match(outcome.stderr, /timed out: no result within 2 s/);
+            assertGone(pidFile);
+        });
+
+        it("a cancelled run (SIGTERM to the script) stops the binary's process group too", async () => {
+            const c = caseDir();
+            const pidFile = path.join(c.dir, "pids");
+            const binary = setupBinary(c, { hangPidFile: pidFile });
+            const script = binaryRunScript(specFor(binary.path, c));
+            const child = spawn("/bin/bash", ["-c", script], {
+                env: { ...process.env, PATH: `${shimDir}${path.delimiter}${process.env.PATH}`, SKOPEO_SHIM_LOG: shimLog, [PASSWORD_ENV]: registry.password },
+                stdio: ["ignore", "ignore", "ignore"],
+            });
+            const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+            while (!fs.existsSync(pidFile) || fs.readFileSync(pidFile, "utf8").trim().split(" ").length < 2) {
+                await new Promise((resolve) => setTimeout(resolve, 100));
+            }
+            child.kill("SIGTERM");
+            assert.strictEqual(await closed, 143);
+            assertGone(pidFile);
+        });
+
+        /** The payload's shell and its child, both listed in pidFile, no longer exist (zombies count as gone). */
+        function assertGone(pidFile: string): void {
+            for (const pid of fs.readFileSync(pidFile, "utf8").trim().split(/\s+/).map(Number)) {
+                let state = "gone";
+                try {
+                    state = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1][0];
+                } catch {
+                    // gone
+                }
+                assert.ok(state === "gone" || state === "Z", `process ${pid} is still running (state ${state})`);
+            }
+        }
+    });
+
+    describe("what the run prints is bounded whatever the binary prints (issue 9, item 6)", () => {
+        /** What a Command keeps (stdout + stderr) may not exceed this, whatever the binary printed. */
+        const OUTPUT_BOUND = 64 * 1024;
+
+        it("a binary printing 200 MiB: the Command output holds a bounded tail and the result line; the log holds everything", async () => {
+            const c = caseDir();
+            const binary = setupBinary(c, { printMib: 200, printLongLineMib: 16 });
+            const outcome = await run(specFor(binary.path, c));
+            assert.strictEqual(outcome.status, 0, outcome.stderr.slice(-2000));
+            const kept = Buffer.byteLength(outcome.stdout) + Buffer.byteLength(outcome.stderr);
+            assert.ok(kept <= OUTPUT_BOUND, `the Command would keep ${kept} bytes`);
+            const result = parseRunResult(outcome.stdout);
+            assert.strictEqual(result.version, "4.0.17");
+            assert.ok(result.manifestsZip && fs.existsSync(result.manifestsZip));
+            assert.ok(fs.statSync(result.log as string).size > 216 * 1024 * 1024, "the full output is in the log file");
+            assert.match(outcome.stdout, /Setup Completed/, "the tail shows how the run ended");
+            assert.ok(outcome.stdout.split("\n").every((l) => l.length <= 4096), "no echoed line is megabytes long");
+        });
+
+        it("a failing binary printing 64 MiB per attempt: stdout and stderr stay bounded over every attempt", async () => {
+            const c = caseDir();
+            const binary = setupBinary(c, { printMib: 64, printLongLineMib: 4, noCompleted: true });
+            const outcome = await run(specFor(binary.path, c, { maxAttempts: 3 }));
+            assert.strictEqual(outcome.status, 1);
+            const kept = Buffer.byteLength(outcome.stdout) + Buffer.byteLength(outcome.stderr);
+            assert.ok(kept <= OUTPUT_BOUND, `the Command would keep ${kept} bytes`);
+            assert.match(outcome.stderr, /FAILED: failed after 3 attempt\(s\): no "Setup Completed" line/);
+        });
     });
 });

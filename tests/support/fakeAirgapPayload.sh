@@ -54,7 +54,25 @@ push() { # destination reference
   fi
 }
 
+if [ "$PRINT_MIB" != 0 ]; then
+  # 100-character lines (99 + newline), PRINT_MIB MiB of them.
+  yes 'I: pushing layer sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef ..... ok' |
+    head -c $((PRINT_MIB * 1024 * 1024))
+fi
+if [ "$PRINT_LONG_LINE_MIB" != 0 ]; then
+  head -c $((PRINT_LONG_LINE_MIB * 1024 * 1024)) /dev/zero | tr '\0' 'z'
+  echo
+fi
+
 echo "Setting up Packs"
+if [ -n "$HANG_PID_FILE" ]; then
+  if [ -n "$HANG_IGNORES_TERM" ]; then trap '' TERM; fi
+  sleep 100000 &
+  echo "$$ $!" >"$HANG_PID_FILE"
+  echo "- Pushing Pack (hangs here)"
+  wait "$!" || true
+  while :; do sleep 100000; done
+fi
 for pack in $PACKS; do
   echo "- Pushing Pack $pack"
   push "$pack_dest/$pack"

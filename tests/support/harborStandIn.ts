@@ -13,8 +13,8 @@
  *   does not declare for the operation but real Harbor sends (404 of getProject) is recorded in
  *   `undeclaredResponses`.
  */
-import { execFileSync } from "child_process";
 import * as fs from "fs";
+import { selfSignedCertificate } from "./selfSignedCertificate";
 import * as https from "https";
 import type { IncomingMessage, ServerResponse } from "http";
 import type { AddressInfo } from "net";
@@ -363,13 +363,7 @@ const PROJECT_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 export async function startHarborStandIn(options: HarborStandInOptions): Promise<HarborStandIn> {
     const swagger = new HarborSwagger(options.swaggerFile);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "harbor-standin-"));
-    const keyFile = path.join(dir, "harbor.key");
-    const certFile = path.join(dir, "harbor-ca.crt");
-    execFileSync(
-        "openssl",
-        ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyFile, "-out", certFile, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-        { stdio: ["ignore", "ignore", "pipe"] },
-    );
+    const { certFile, keyFile } = selfSignedCertificate(dir, "harbor-ca");
 
     const projects = new Map<number, StandInProject>();
     let nextProjectId = 2; // 1 is Harbor's "library"

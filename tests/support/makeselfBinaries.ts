@@ -50,6 +50,17 @@ export interface FakeFaults {
     authDump?: string;
     /** Sleep this many seconds before the first push (to observe a running binary). */
     sleepBeforePush?: number;
+    /**
+     * Hang: after `Setting up Packs`, start a child (`sleep`) and wait forever, writing the payload's
+     * pid and the child's pid to this file (to check that the whole process group was stopped).
+     */
+    hangPidFile?: string;
+    /** With hangPidFile: ignore SIGTERM (only SIGKILL stops it). */
+    hangIgnoresTerm?: boolean;
+    /** Print this many MiB of 100-character lines before the pushes. */
+    printMib?: number;
+    /** Print one line of this many MiB (no newline until its end) before the pushes. */
+    printLongLineMib?: number;
 }
 
 export interface FakeBinaryOptions {
@@ -148,6 +159,10 @@ function build(
             ENV_DUMP: faults.envDump ?? "",
             AUTH_DUMP: faults.authDump ?? "",
             SLEEP_BEFORE_PUSH: String(faults.sleepBeforePush ?? 0),
+            HANG_PID_FILE: faults.hangPidFile ?? "",
+            HANG_IGNORES_TERM: faults.hangIgnoresTerm ? "1" : "",
+            PRINT_MIB: String(faults.printMib ?? 0),
+            PRINT_LONG_LINE_MIB: String(faults.printLongLineMib ?? 0),
         };
         fs.writeFileSync(
             path.join(payload, "fake.env"),

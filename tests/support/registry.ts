@@ -12,6 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import { Agent, request } from "undici";
 import { stopChild } from "./childProcess";
+import { selfSignedCertificate } from "./selfSignedCertificate";
 
 export const REGISTRY_BINARY = "/usr/bin/docker-registry";
 
@@ -50,23 +51,9 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     const username = options.username ?? "palette";
     const password = options.password ?? `pw-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "palette-registry-"));
-    const certFile = path.join(dir, "registry.crt");
-    const keyFile = path.join(dir, "registry.key");
+    const { certFile, keyFile } = selfSignedCertificate(dir, "registry", "rsa");
     const certDir = path.join(dir, "ca");
     fs.mkdirSync(certDir);
-    execFileSync(
-        "openssl",
-        [
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "2",
-            "-keyout", keyFile, "-out", certFile,
-            "-subj", "/CN=127.0.0.1",
-            "-addext", "subjectAltName=IP:127.0.0.1",
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign",
-            "-addext", "extendedKeyUsage=serverAuth",
-        ],
-        { stdio: ["ignore", "ignore", "pipe"] },
-    );
     fs.copyFileSync(certFile, path.join(certDir, "ca.crt"));
 
     // htpasswd -i reads the password from stdin (bcrypt, -B).

@@ -3,8 +3,8 @@
  * manifests) over HTTP, or HTTPS with a self-signed certificate (IP SAN 127.0.0.1, made by the
  * openssl CLI) when `tls` is set. Node's own http/https server: no Debian package needed.
  */
-import { execFileSync } from "child_process";
 import * as fs from "fs";
+import { selfSignedCertificate } from "./selfSignedCertificate";
 import * as http from "http";
 import * as https from "https";
 import type { AddressInfo } from "net";
@@ -48,13 +48,9 @@ export async function startStaticFileServer(root: string, options: { tls?: boole
     let server: http.Server | https.Server;
     if (options.tls) {
         certDir = fs.mkdtempSync(path.join(os.tmpdir(), "static-file-server-"));
-        const keyFile = path.join(certDir, "server.key");
-        caFile = path.join(certDir, "server.crt");
-        execFileSync(
-            "openssl",
-            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyFile, "-out", caFile, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-            { stdio: ["ignore", "ignore", "pipe"] },
-        );
+        const cert = selfSignedCertificate(certDir);
+        const keyFile = cert.keyFile;
+        caFile = cert.certFile;
         server = https.createServer({ key: fs.readFileSync(keyFile), cert: fs.readFileSync(caFile) }, handler);
     } else {
         server = http.createServer(handler);
