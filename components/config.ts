@@ -4,11 +4,31 @@
  * file fails with one message listing every problem, each naming the key, what is wrong and a
  * valid example, and nothing is created.
  */
+import * as net from "net";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_KEYS, ConfigKeySpec, PROJECT_NAME, configKey } from "./configKeys";
-import { PackBinary, ovaTemplateName, parsePackBinary } from "./names";
-import { AWS_REGION_PATTERN, registryHost, repositoryBase } from "./setup/setupEnvironment";
+import {
+    controlCharacterProblem,
+    credentialsProblem,
+    dockerHostProblem,
+    hasUrlCredentials,
+    imageReferenceProblem,
+    inventoryPathProblem,
+    linuxUserProblem,
+    normalizedAbsolutePathProblem,
+    parseHostPort,
+    registryEndpointRule,
+    registryUsernameProblem,
+    repositoryBaseProblem,
+    shown,
+    staticAddressProblems,
+    vsphereNameProblem,
+    webRootProblem,
+    withoutCredentials,
+} from "./configRules";
+import { PackBinary, ovaTemplateName, parsePackBinary, templateNameProblem } from "./names";
+import { AWS_REGION_PATTERN } from "./setup/setupEnvironment";
 import { MAX_ATTEMPT_TIMEOUT_MINUTES } from "./setup/runScript";
 
 export type RegistryKind = "harbor" | "ecr" | "generic";
@@ -38,6 +58,11 @@ export interface OvaSettings {
     sha256?: string;
     /** CA of an https OVA mirror. */
     caFile?: string;
+    /**
+     * Secret: the `Authorization` header value for the mirror (`Basic …` from ovaSourceUsername and
+     * ovaSourcePassword, or `Bearer …` from ovaSourceToken); absent when the mirror needs none.
+     */
+    authorization?: pulumi.Output<string>;
     /** `templateName` if set, else `ovaTemplateName(source)`; always starts with `r_`. */
     templateName: string;
     markAsTemplate: boolean;
@@ -205,57 +230,117 @@ function readVsphere(reader: ConfigReader): VsphereSettings {
     }
     const allowUnverifiedSsl = reader.boolean("vsphereAllowUnverifiedSsl");
     const caFile = reader.absolutePath("vsphereCaFile");
+    const datacenter = reader.requiredString("datacenter");
+    reader.check("datacenter", datacenter, (name) => {
+        const problem = vsphereNameProblem(name);
+        return problem?.includes(" / ") ? `${shown(name)} is a path; give the datacenter's own name (a / in a vSphere name is stored as %2f), e.g. ${configKey("datacenter").example}` : problem;
+    });
     return {
         server: reader.host("vsphereServer"),
         user: reader.requiredString("vsphereUser"),
         password: reader.secret("vspherePassword", true),
         allowUnverifiedSsl,
         caFile,
-        datacenter: reader.requiredString("datacenter"),
-        cluster,
+        datacenter,
+        cluster: cluster === undefined ? undefined : reader.inventoryPath("cluster", cluster),
         resourcePool: resourcePool === undefined ? undefined : reader.inventoryPath("resourcePool", resourcePool),
-        datastore: reader.requiredString("datastore"),
-        network: reader.requiredString("network"),
+        datastore: reader.inventoryPath("datastore", reader.requiredString("datastore")),
+        network: reader.inventoryPath("network", reader.requiredString("network")),
         templateFolder: reader.inventoryPath("templateFolder", reader.requiredString("templateFolder")),
     };
 }
 
 function readOva(reader: ConfigReader): OvaSettings {
     const source = reader.requiredString("ovaSource");
+    const isUrl = /^https?:\/\//i.test(source);
     let derivedName = "";
     if (source !== "") {
-        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source) && !/^https?:\/\//i.test(source)) {
-            reader.problem("ovaSource", `"${source}" is neither an http(s) URL nor an absolute path; e.g. ${configKey("ovaSource").example}`);
-        } else if (!/^https?:\/\//i.test(source) && !path.isAbsolute(source)) {
-            reader.problem("ovaSource", `"${source}" is a relative path; give an absolute path such as /srv/ova/u-2204-0-k-12510-0.ova or a URL`);
+        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source) && !isUrl) {
+            reader.problem("ovaSource", `${shown(source)} is neither an http(s) URL nor an absolute path; e.g. ${configKey("ovaSource").example}`);
+        } else if (!isUrl && !path.isAbsolute(source)) {
+            reader.problem("ovaSource", `${shown(source)} is a relative path; give an absolute path such as /srv/ova/u-2204-0-k-12510-0.ova or a URL`);
+        } else if (isUrl && /[?#]/.test(source)) {
+            reader.problem(
+                "ovaSource",
+                `${shown(source.replace(/[?#].*$/s, "") + "?…")} has a query or fragment: it would be stored in plain state and logs (a signed URL's query is a credential); ` +
+                    `serve the OVA at a plain URL and authenticate with ovaSourceUsername + ovaSourcePassword or ovaSourceToken (secrets)`,
+            );
         } else {
             try {
                 derivedName = ovaTemplateName(source);
             } catch (error) {
-                reader.problem("ovaSource", (error as Error).message);
+                reader.problem("ovaSource", (error as Error).message.replace(/^ovaTemplateName: /, ""));
             }
         }
     }
     const override = reader.optionalString("templateName");
-    if (override !== undefined && !override.startsWith("r_")) {
-        reader.problem("templateName", `"${override}" does not start with r_; Palette only finds templates named r_<name>, e.g. r_${override}`);
+    if (override !== undefined) {
+        reader.check("templateName", override, templateNameProblem);
+    } else if (derivedName !== "") {
+        reader.check("ovaSource", derivedName, (name) => {
+            const problem = templateNameProblem(name);
+            return problem && `gives the template name ${problem}; rename the OVA or set templateName, e.g. ${configKey("templateName").example}`;
+        });
     }
     return {
         source,
         sha256: reader.sha256("ovaSha256"),
         caFile: reader.absolutePath("ovaCaFile"),
+        authorization: readOvaAuthorization(reader, source, isUrl),
         templateName: override ?? derivedName,
         markAsTemplate: reader.boolean("markAsTemplate"),
         diskProvisioning: reader.oneOf("diskProvisioning", ["thin", "thick", "eagerZeroedThick"] as const),
     };
 }
 
+/** The mirror's Authorization header (secret) from ovaSourceUsername + ovaSourcePassword or ovaSourceToken. */
+function readOvaAuthorization(reader: ConfigReader, source: string, isUrl: boolean): pulumi.Output<string> | undefined {
+    const username = reader.optionalString("ovaSourceUsername");
+    const password = reader.secret("ovaSourcePassword", false);
+    const token = reader.secret("ovaSourceToken", false);
+    if (username === undefined && password === undefined && token === undefined) {
+        return undefined;
+    }
+    if (token !== undefined && (username !== undefined || password !== undefined)) {
+        reader.problem("ovaSourceToken", `is set together with ovaSourceUsername/ovaSourcePassword; use one: a bearer token or a user and password`);
+    } else if (token === undefined && (username === undefined || password === undefined)) {
+        reader.problem(
+            username === undefined ? "ovaSourceUsername" : "ovaSourcePassword",
+            `set both ovaSourceUsername and ovaSourcePassword (pulumi config set --secret ovaSourcePassword) for basic authentication, or ovaSourceToken for a bearer token`,
+        );
+    }
+    if (source !== "" && !isUrl) {
+        reader.notAllowedWith(["ovaSourceUsername", "ovaSourcePassword", "ovaSourceToken"], "a local ovaSource (mirror authentication is for http(s) URLs)");
+        return undefined;
+    }
+    if (/^http:\/\//i.test(source)) {
+        reader.problem(
+            username !== undefined ? "ovaSourceUsername" : token !== undefined ? "ovaSourceToken" : "ovaSourcePassword",
+            `would send the mirror's credentials over plain http:// (${shown(source)}); serve the OVA over https:// or remove the credentials`,
+        );
+    }
+    if (token !== undefined) {
+        return pulumi.secret(token.apply((value) => `Bearer ${value}`));
+    }
+    if (username === undefined || password === undefined) {
+        return undefined;
+    }
+    reader.check("ovaSourceUsername", username, registryUsernameProblem);
+    return pulumi.secret(password.apply((value) => `Basic ${Buffer.from(`${username}:${value}`).toString("base64")}`));
+}
+
 function readRegistry(reader: ConfigReader, lifecycle: Lifecycle): RegistrySettings {
     const kind = reader.oneOf("registryKind", ["harbor", "ecr", "generic"] as const);
-    const packBase = reader.repositoryBase("packBase");
-    const imageBase = reader.repositoryBase("imageBase");
+    const packBase = reader.repositoryBase("packBase", kind);
+    const imageBase = reader.repositoryBase("imageBase", kind);
     if (packBase !== "" && packBase === imageBase) {
         reader.problem("imageBase", `must differ from packBase (both are "${packBase}"): packs are private, images public`);
+    } else if (kind === "harbor" && packBase.split("/")[0] === imageBase.split("/")[0]) {
+        reader.problem(
+            "imageBase",
+            `is in the same Harbor project "${imageBase.split("/")[0]}" as packBase, but packs are private and images public and Harbor's ` +
+                `public flag is per project: give them different first path segments, e.g. spectro-packs and spectro-images`,
+        );
     }
     const allowDeleteNonEmpty = reader.booleanOrFollow("registryAllowDeleteNonEmpty", lifecycle === "lab");
     const protectContent = reader.booleanOrFollow("protectRegistryContent", lifecycle !== "lab");
@@ -285,8 +370,8 @@ function readRegistry(reader: ConfigReader, lifecycle: Lifecycle): RegistrySetti
         imageBase,
         allowDeleteNonEmpty,
         protectContent,
-        endpoint: reader.registryEndpoint("registryEndpoint"),
-        username: reader.requiredOptional("registryUsername", `registryKind ${kind}`),
+        endpoint: reader.registryEndpoint("registryEndpoint", "registryKind harbor or generic", "registryUsername and registryPassword (--secret)"),
+        username: reader.registryUsername("registryUsername", `registryKind ${kind}`),
         password: reader.secret("registryPassword", true),
         caFile,
         insecure,
@@ -319,7 +404,7 @@ function readSetup(reader: ConfigReader): SetupSettings {
         binary,
         sha256: reader.sha256("setupBinarySha256"),
         packBinaries,
-        workDir: reader.requiredAbsolutePath("workDir"),
+        workDir: reader.directory("workDir"),
         loginTool: reader.oneOf("loginTool", ["oras", "docker", "skopeo"] as const),
         maxAttempts: reader.integer("setupMaxAttempts", 1, 10),
         attemptTimeoutMinutes: reader.integer("setupAttemptTimeoutMinutes", 1, MAX_ATTEMPT_TIMEOUT_MINUTES),
@@ -340,10 +425,8 @@ function readFileServer(reader: ConfigReader): FileServerSettings {
     }
     const tls = certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : undefined;
     const configuredPort = reader.integer("fileServerPort", 0, 65535);
-    const webRoot = reader.requiredAbsolutePath("fileServerWebRoot");
-    if (/^\/(srv|var|opt|home|usr|etc|tmp)?\/?$/.test(webRoot)) {
-        reader.problem("fileServerWebRoot", `"${webRoot}" is a system directory; give a directory of its own, e.g. ${configKey("fileServerWebRoot").example}`);
-    }
+    const webRoot = reader.requiredString("fileServerWebRoot");
+    reader.check("fileServerWebRoot", webRoot, webRootProblem);
     const settings: FileServerSettings = {
         mode,
         name: reader.vmName("fileServerName"),
@@ -359,19 +442,19 @@ function readFileServer(reader: ConfigReader): FileServerSettings {
     if (mode === "docker") {
         reader.notAllowedWith(vmKeys, "fileServerMode docker");
         const host = reader.requiredOptional("fileServerDockerHost", "fileServerMode docker");
-        if (host !== "" && !/^(unix|ssh|tcp):\/\//.test(host)) {
-            reader.problem("fileServerDockerHost", `"${host}" must start with unix://, ssh:// or tcp://; e.g. ${configKey("fileServerDockerHost").example}`);
-        }
+        reader.check("fileServerDockerHost", host, dockerHostProblem);
+        const image = reader.requiredOptional("fileServerImage", "fileServerMode docker");
+        reader.check("fileServerImage", image, imageReferenceProblem);
         settings.docker = {
             host,
-            image: reader.requiredOptional("fileServerImage", "fileServerMode docker"),
+            image,
             sshPrivateKey: reader.secret("fileServerSshPrivateKey", false),
         };
         return settings;
     }
     reader.notAllowedWith(dockerKeys, "fileServerMode vm");
     const publicKey = reader.optionalString("fileServerSshPublicKey");
-    if (publicKey !== undefined && !/^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+/.test(publicKey)) {
+    if (publicKey !== undefined && !/^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/.test(publicKey)) {
         reader.problem("fileServerSshPublicKey", `is not an OpenSSH public key; e.g. ${configKey("fileServerSshPublicKey").example}`);
     }
     const privateKey = reader.secret("fileServerSshPrivateKey", false);
@@ -386,7 +469,7 @@ function readFileServer(reader: ConfigReader): FileServerSettings {
         memoryMb: reader.integer("fileServerMemoryMb", 512, 1048576),
         diskGb: reader.integer("fileServerDiskGb", 10, 16384),
         staticIp: readStaticIp(reader),
-        sshUser: reader.requiredString("fileServerSshUser"),
+        sshUser: reader.linuxUser("fileServerSshUser"),
         sshPublicKey: publicKey,
         sshPrivateKey: privateKey,
     };
@@ -403,26 +486,17 @@ function readStaticIp(reader: ConfigReader): { cidr: string; gateway: string; dn
         }
         return undefined;
     }
-    if (!isIpv4Cidr(cidr)) {
-        reader.problem("fileServerIp", `"${cidr}" is not an IPv4 address in CIDR form; e.g. ${configKey("fileServerIp").example}`);
+    const problems = staticAddressProblems(cidr, gateway);
+    if (problems.cidr) {
+        reader.problem("fileServerIp", `${problems.cidr}; e.g. ${configKey("fileServerIp").example}`);
     }
-    if (gateway === undefined || !isIpv4(gateway)) {
-        reader.problem("fileServerGateway", `${gateway === undefined ? "is required with fileServerIp" : `"${gateway}" is not an IPv4 address`}; e.g. ${configKey("fileServerGateway").example}`);
+    if (gateway === undefined || problems.gateway) {
+        reader.problem("fileServerGateway", `${problems.gateway ?? "is required with fileServerIp"}; e.g. ${configKey("fileServerGateway").example}`);
     }
-    if (dns.length === 0 || dns.some((server) => !isIpv4(server))) {
+    if (dns.length === 0 || dns.some((server) => !net.isIPv4(server))) {
         reader.problem("fileServerDns", `needs one or more IPv4 addresses with fileServerIp (air-gapped networks rarely have DHCP); e.g. ${configKey("fileServerDns").example}`);
     }
     return { cidr, gateway: gateway ?? "", dns };
-}
-
-function isIpv4(value: string): boolean {
-    const parts = value.split(".");
-    return parts.length === 4 && parts.every((part) => /^\d{1,3}$/.test(part) && Number(part) <= 255);
-}
-
-function isIpv4Cidr(value: string): boolean {
-    const [address, prefix, ...rest] = value.split("/");
-    return rest.length === 0 && isIpv4(address) && /^\d{1,2}$/.test(prefix ?? "") && Number(prefix) >= 1 && Number(prefix) <= 32;
 }
 
 // The runtime knows which config keys were set with --secret but does not export it in its types.
@@ -434,9 +508,23 @@ const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecr
  */
 class ConfigReader {
     private readonly problems: ConfigProblem[] = [];
+    /** Keys whose raw value was refused (wrong type, control characters, credentials): one problem each is enough. */
+    private readonly refusedKeys = new Set<string>();
 
     problem(key: string, message: string): void {
-        this.problems.push({ key: fullKey(key), message });
+        const full = fullKey(key);
+        if (this.refusedKeys.has(key) || this.problems.some((problem) => problem.key === full && problem.message === message)) {
+            return;
+        }
+        this.problems.push({ key: full, message });
+    }
+
+    /** Reports `rule(value)`'s problem for `key`, if any; an empty value (already reported as missing) is not checked. */
+    check(key: string, value: string | undefined, rule: (value: string) => string | undefined): void {
+        const problem = value === undefined || value === "" ? undefined : rule(value);
+        if (problem) {
+            this.problem(key, problem);
+        }
     }
 
     throwIfProblems(): void {
@@ -456,14 +544,46 @@ class ConfigReader {
         }
     }
 
-    /** The raw string, or undefined when unset or empty. */
+    /**
+     * The raw string, or undefined when unset or empty. Refused here, once per key, for every key:
+     * a YAML list or map where one value is expected, control characters, and credentials written
+     * into a value (the value is then returned without them, so that no later message repeats them).
+     */
     private raw(key: string): string | undefined {
         const spec = configKey(key);
         if (spec.secret) {
             throw new Error(`palette-airgap: ${key} is a secret; read it with secret()`);
         }
-        const value = pulumi.runtime.getConfig(fullKey(key));
-        return value === undefined || value.trim() === "" ? undefined : value.trim();
+        const value = pulumi.runtime.getConfig(fullKey(key))?.trim();
+        if (value === undefined || value === "") {
+            return undefined;
+        }
+        if (spec.type !== "array") {
+            const structure = yamlStructure(value);
+            if (structure) {
+                this.refuse(key, `is a YAML ${structure}; give a single ${spec.type === "string" ? "string" : spec.type}, e.g. ${key}: ${configKey(key).example}`);
+                return undefined;
+            }
+        }
+        return this.refuseUnsafeText(key, value);
+    }
+
+    /** Control characters and URL credentials, in a plain value or a list item. */
+    private refuseUnsafeText(key: string, value: string): string {
+        if (hasUrlCredentials(value)) {
+            this.refuse(key, credentialsProblem(SECRET_KEYS_INSTEAD_OF_URL_CREDENTIALS[key] ?? "the secret keys made for them (pulumi config set --secret)"));
+            return withoutCredentials(value);
+        }
+        const control = controlCharacterProblem(value);
+        if (control) {
+            this.refuse(key, control);
+        }
+        return value;
+    }
+
+    private refuse(key: string, message: string): void {
+        this.problem(key, message);
+        this.refusedKeys.add(key);
     }
 
     private defaultOf(key: string): ConfigKeySpec["default"] {
@@ -564,7 +684,7 @@ class ConfigReader {
             this.problem(key, `is not a list of strings; set items with pulumi config set --path '${key}[0]' <value>, e.g. ${configKey(key).example}`);
             return [];
         }
-        return parsed.map((item: string) => item.trim());
+        return parsed.map((item: string) => this.refuseUnsafeText(key, item.trim()));
     }
 
     absolutePath(key: string): string | undefined {
@@ -579,6 +699,13 @@ class ConfigReader {
         return this.requiredString(key) === "" ? "" : (this.absolutePath(key) ?? "");
     }
 
+    /** A directory this package writes into: absolute, normalized, not `/`. */
+    directory(key: string): string {
+        const value = this.requiredString(key);
+        this.check(key, value, (dir) => normalizedAbsolutePathProblem(dir) ?? (dir === "/" ? `is /; give a directory of its own, e.g. ${configKey(key).example}` : undefined));
+        return value;
+    }
+
     sha256(key: string): string | undefined {
         const value = this.optionalString(key);
         if (value !== undefined && !/^[0-9a-fA-F]{64}$/.test(value)) {
@@ -587,36 +714,59 @@ class ConfigReader {
         return value?.toLowerCase();
     }
 
+    /** `host[:port]`: a host name, an IPv4 address or a bracketed IPv6 address; no scheme, no path. */
     host(key: string): string {
         const value = this.requiredString(key);
-        if (value !== "" && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?$/.test(value)) {
-            this.problem(key, `"${value}" is not a host name or address (no scheme, no path); e.g. ${configKey(key).example}`);
+        this.check(key, value, (text) => {
+            if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text) || /[/?#]/.test(text)) {
+                return `${shown(text)} is not host[:port] (no scheme, no path); e.g. ${configKey(key).example}, 10.10.100.10:443 or [fd00::10]`;
+            }
+            const parsed = parseHostPort(text);
+            return parsed.problem !== undefined ? `${parsed.problem}; e.g. ${configKey(key).example}, 10.10.100.10:443 or [fd00::10]` : undefined;
+        });
+        return value;
+    }
+
+    /**
+     * A registry endpoint (`host[:port]`, `https://` accepted), required in the situation `when`;
+     * `secretKeys` names the keys that carry its credentials. Returns `host[:port]`.
+     */
+    registryEndpoint(key: string, when: string, secretKeys: string): string {
+        const value = this.optionalString(key);
+        if (value === undefined) {
+            this.problem(key, `is required with ${when}; e.g. pulumi config set ${key} ${configKey(key).example}`);
+            return "";
+        }
+        const rule = registryEndpointRule(value, secretKeys);
+        if (rule.problem !== undefined) {
+            this.problem(key, rule.problem);
+            return withoutCredentials(value);
+        }
+        return rule.value;
+    }
+
+    /** A registry user, required in the situation `when`: one line, no colon (basic authentication). */
+    registryUsername(key: string, when: string): string {
+        const value = this.requiredOptional(key, when);
+        this.check(key, value, registryUsernameProblem);
+        return value;
+    }
+
+    /** A repository base that `kind` accepts (Harbor project names and ECR names are stricter than OCI paths). */
+    repositoryBase(key: string, kind: string): string {
+        const value = this.optionalString(key) ?? "";
+        const problem = repositoryBaseProblem(value, kind);
+        if (problem) {
+            this.problem(key, problem);
         }
         return value;
     }
 
-    registryEndpoint(key: string): string {
-        const value = this.optionalString(key);
-        if (value === undefined) {
-            this.problem(key, `is required with registryKind harbor or generic; e.g. pulumi config set ${key} ${configKey(key).example}`);
-            return "";
-        }
-        try {
-            return registryHost(value, key);
-        } catch (error) {
-            this.problem(key, (error as Error).message.replace(/^setupEnvironment: /, ""));
-            return value;
-        }
-    }
-
-    repositoryBase(key: string): string {
-        const value = this.optionalString(key) ?? "";
-        try {
-            return repositoryBase(value, key);
-        } catch {
-            this.problem(key, `"${value}" is not a repository base (lower case letters, digits, . _ - /); e.g. ${configKey(key).example}`);
-            return value;
-        }
+    /** A Linux user name (see linuxUserProblem). */
+    linuxUser(key: string): string {
+        const value = this.requiredString(key);
+        this.check(key, value, linuxUserProblem);
+        return value;
     }
 
     awsRegion(key: string): string {
@@ -627,10 +777,12 @@ class ConfigReader {
         return value ?? "";
     }
 
+    /** A vSphere inventory path relative to the datacenter's folder of its kind (see inventoryPathProblem). */
     inventoryPath(key: string, value: string): string {
-        if (value.startsWith("/") || value.endsWith("/") || value.includes("//")) {
-            this.problem(key, `"${value}" must be relative to the datacenter without leading or trailing /; e.g. ${configKey(key).example}`);
-        }
+        this.check(key, value, (text) => {
+            const problem = inventoryPathProblem(text);
+            return problem && `${problem}; e.g. ${configKey(key).example}`;
+        });
         return value;
     }
 
@@ -666,6 +818,28 @@ class ConfigReader {
             this.problem(key, `is stored in plain text in the stack file; remove it and ${configKey(key).example}`);
         }
         return pulumi.secret(value);
+    }
+}
+
+/** Where credentials found inside a URL-like value belong instead. */
+const SECRET_KEYS_INSTEAD_OF_URL_CREDENTIALS: Record<string, string> = {
+    vsphereServer: "vsphereUser and vspherePassword (--secret)",
+    ovaSource: "ovaSourceUsername and ovaSourcePassword (--secret), or ovaSourceToken (--secret) for a bearer token",
+    registryEndpoint: "registryUsername and registryPassword (--secret)",
+    fileServerDockerHost: "ssh://<user>@<host> with fileServerSshPrivateKey (--secret) or the SSH agent",
+    fileServerImage: "an image the Docker host can pull (log the Docker host in to its registry)",
+};
+
+/** "list" or "map" when the CLI handed a structured YAML value (JSON-encoded) to a key that takes one value. */
+function yamlStructure(value: string): "list" | "map" | undefined {
+    if (!/^[[{]/.test(value)) {
+        return undefined;
+    }
+    try {
+        const parsed: unknown = JSON.parse(value);
+        return Array.isArray(parsed) ? "list" : parsed !== null && typeof parsed === "object" ? "map" : undefined;
+    } catch {
+        return undefined;
     }
 }
 

@@ -46,6 +46,34 @@ function pathOf(source: string): string {
     return source.replace(/[?#].*$/s, "");
 }
 
+/** vSphere names (of VMs, templates, folders) have at most 80 characters. */
+export const VSPHERE_NAME_MAX = 80;
+
+/**
+ * What is wrong with a template name, or undefined: Palette finds only `r_<name>` templates, and
+ * vSphere names have at most 80 characters and store `/`, `\` and `%` escaped (%2f, %5c, %25), so
+ * a template named with them is never found under its own name.
+ */
+export function templateNameProblem(name: string): string | undefined {
+    const quoted = JSON.stringify(name);
+    if (!name.startsWith("r_")) {
+        return `${quoted} does not start with r_; Palette only finds templates named r_<name>, e.g. r_${name.replace(/[/\\%]/g, "-")}`;
+    }
+    if (name === "r_") {
+        return `${quoted} has nothing after r_; give r_<name>, e.g. r_u-2204-0-k-12510-0`;
+    }
+    if (/[/\\%]/.test(name)) {
+        return `${quoted} contains / \\ or %, which vSphere escapes in names (so Palette would not find it); e.g. ${JSON.stringify(name.replace(/[/\\%]/g, "-"))}`;
+    }
+    if (/[\u0000-\u001f\u007f]/.test(name)) {
+        return `${quoted} contains a control character`;
+    }
+    if (name.length > VSPHERE_NAME_MAX) {
+        return `"${name.slice(0, 20)}…" is ${name.length} characters long; vSphere names have at most ${VSPHERE_NAME_MAX}`;
+    }
+    return undefined;
+}
+
 /** A pack binary `airgap-pack-<name>-<version>.bin`, parsed from its file name. */
 export interface PackBinary {
     /** The file's path as configured. */

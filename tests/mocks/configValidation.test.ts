@@ -42,7 +42,7 @@ const BAD_CONFIGS: BadConfig[] = [
     { label: "registry password in plain text", stack: "harbor-lab", overrides: { registryPassword: "plain" }, secrets: { vspherePassword: "x", fileServerSshPrivateKey: "k" }, key: "registryPassword", fix: /plain text.*--secret/ },
     { label: "insecure together with a CA", stack: "harbor-lab", overrides: { registryInsecure: true }, key: "registryInsecure", fix: /registryInsecure false/ },
     { label: "same base for packs and images", stack: "harbor-lab", overrides: { imageBase: "spectro-packs" }, key: "imageBase", fix: /must differ/ },
-    { label: "base with capitals", stack: "harbor-lab", overrides: { packBase: "Spectro-Packs" }, key: "packBase", fix: /lower case/ },
+    { label: "base with capitals", stack: "harbor-lab", overrides: { packBase: "Spectro-Packs" }, key: "packBase", fix: /lower-case letters and digits/ },
     { label: "ECR without region", stack: "ecr-prod", remove: ["ecrRegion"], key: "ecrRegion", fix: /us-east-1/ },
     { label: "ECR malformed region", stack: "ecr-prod", overrides: { ecrRegion: "us-west" }, key: "ecrRegion", fix: /not an AWS region/ },
     { label: "ECR with a Harbor endpoint", stack: "ecr-prod", overrides: { registryEndpoint: "harbor.lab" }, key: "registryEndpoint", fix: /pulumi config rm registryEndpoint/ },
