@@ -9,6 +9,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_KEYS, ConfigKeySpec, PROJECT_NAME, configKey } from "./configKeys";
 import {
+    absolutePathProblem,
+    awsRegionProblem,
     controlCharacterProblem,
     credentialsProblem,
     dockerHostProblem,
@@ -17,10 +19,13 @@ import {
     inventoryPathProblem,
     linuxUserProblem,
     normalizedAbsolutePathProblem,
-    parseHostPort,
+    oneOfProblem,
+    ovaSourceProblem,
     registryEndpointRule,
     registryUsernameProblem,
     repositoryBaseProblem,
+    serverAddressProblem,
+    sha256Problem,
     shown,
     staticAddressProblems,
     vsphereNameProblem,
@@ -28,7 +33,6 @@ import {
     withoutCredentials,
 } from "./configRules";
 import { PackBinary, ovaTemplateName, parsePackBinary, templateNameProblem } from "./names";
-import { AWS_REGION_PATTERN } from "./setup/setupEnvironment";
 import { MAX_ATTEMPT_TIMEOUT_MINUTES } from "./setup/runScript";
 
 export type RegistryKind = "harbor" | "ecr" | "generic";
@@ -255,16 +259,9 @@ function readOva(reader: ConfigReader): OvaSettings {
     const isUrl = /^https?:\/\//i.test(source);
     let derivedName = "";
     if (source !== "") {
-        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source) && !isUrl) {
-            reader.problem("ovaSource", `${shown(source)} is neither an http(s) URL nor an absolute path; e.g. ${configKey("ovaSource").example}`);
-        } else if (!isUrl && !path.isAbsolute(source)) {
-            reader.problem("ovaSource", `${shown(source)} is a relative path; give an absolute path such as /srv/ova/u-2204-0-k-12510-0.ova or a URL`);
-        } else if (isUrl && /[?#]/.test(source)) {
-            reader.problem(
-                "ovaSource",
-                `${shown(source.replace(/[?#].*$/s, "") + "?…")} has a query or fragment: it would be stored in plain state and logs (a signed URL's query is a credential); ` +
-                    `serve the OVA at a plain URL and authenticate with ovaSourceUsername + ovaSourcePassword or ovaSourceToken (secrets)`,
-            );
+        const sourceProblem = ovaSourceProblem(source, configKey("ovaSource").example);
+        if (sourceProblem) {
+            reader.problem("ovaSource", sourceProblem);
         } else {
             try {
                 derivedName = ovaTemplateName(source);
@@ -662,8 +659,9 @@ class ConfigReader {
 
     oneOf<T extends string>(key: string, allowed: readonly T[]): T {
         const value = this.optionalString(key);
-        if (value === undefined || !(allowed as readonly string[]).includes(value)) {
-            this.problem(key, `${value === undefined ? "is required" : `"${value}" is not allowed`}; use one of ${allowed.join(", ")}, e.g. ${configKey(key).example}`);
+        const problem = oneOfProblem(value, allowed, configKey(key).example);
+        if (problem) {
+            this.problem(key, problem);
             return (value ?? "") as T;
         }
         return value as T;
@@ -689,9 +687,7 @@ class ConfigReader {
 
     absolutePath(key: string): string | undefined {
         const value = this.optionalString(key);
-        if (value !== undefined && !path.isAbsolute(value)) {
-            this.problem(key, `"${value}" is not an absolute path; e.g. ${configKey(key).example}`);
-        }
+        this.check(key, value, (text) => absolutePathProblem(text, configKey(key).example));
         return value;
     }
 
@@ -708,22 +704,14 @@ class ConfigReader {
 
     sha256(key: string): string | undefined {
         const value = this.optionalString(key);
-        if (value !== undefined && !/^[0-9a-fA-F]{64}$/.test(value)) {
-            this.problem(key, `"${value}" is not a sha256 digest (64 hex digits, as printed by sha256sum)`);
-        }
+        this.check(key, value, sha256Problem);
         return value?.toLowerCase();
     }
 
     /** `host[:port]`: a host name, an IPv4 address or a bracketed IPv6 address; no scheme, no path. */
     host(key: string): string {
         const value = this.requiredString(key);
-        this.check(key, value, (text) => {
-            if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text) || /[/?#]/.test(text)) {
-                return `${shown(text)} is not host[:port] (no scheme, no path); e.g. ${configKey(key).example}, 10.10.100.10:443 or [fd00::10]`;
-            }
-            const parsed = parseHostPort(text);
-            return parsed.problem !== undefined ? `${parsed.problem}; e.g. ${configKey(key).example}, 10.10.100.10:443 or [fd00::10]` : undefined;
-        });
+        this.check(key, value, (text) => serverAddressProblem(text, configKey(key).example));
         return value;
     }
 
@@ -771,8 +759,9 @@ class ConfigReader {
 
     awsRegion(key: string): string {
         const value = this.optionalString(key);
-        if (value === undefined || !AWS_REGION_PATTERN.test(value)) {
-            this.problem(key, `${value === undefined ? "is required with registryKind ecr" : `"${value}" is not an AWS region`}; e.g. ${configKey(key).example}`);
+        const problem = awsRegionProblem(value, configKey(key).example);
+        if (problem) {
+            this.problem(key, problem);
         }
         return value ?? "";
     }

@@ -8,6 +8,7 @@
 import * as net from "net";
 import * as path from "path";
 import { VSPHERE_NAME_MAX } from "./names";
+import { AWS_REGION_PATTERN } from "./setup/setupEnvironment";
 
 /** A rule's verdict: the normalized value, or a problem to report. */
 export type RuleResult<T = string> = { value: T; problem?: undefined } | { value?: undefined; problem: string };
@@ -363,4 +364,58 @@ const IMAGE_REFERENCE =
 /** An image reference Docker can pull. */
 export function imageReferenceProblem(value: string): string | undefined {
     return IMAGE_REFERENCE.test(value) && value.length <= 255 ? undefined : `${shown(value)} is not an image reference ([registry/]path[:tag][@sha256:digest]), e.g. harbor.lab.internal/library/nginx:1.27`;
+}
+
+// --- rules the provider plugin's Check applies too (per resource property) ---------------------
+
+/** `host[:port]` of a server (vCenter): no scheme, no path; `example` is the valid example shown. */
+export function serverAddressProblem(value: string, example: string): string | undefined {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) || /[/?#]/.test(value)) {
+        return `${shown(value)} is not host[:port] (no scheme, no path); e.g. ${example}, 10.10.100.10:443 or [fd00::10]`;
+    }
+    const parsed = parseHostPort(value);
+    return parsed.problem !== undefined ? `${parsed.problem}; e.g. ${example}, 10.10.100.10:443 or [fd00::10]` : undefined;
+}
+
+/**
+ * Where the OVA comes from: an absolute local path or a plain http(s) URL (a query or fragment
+ * would be a credential in plain state). The template name derived from it is checked apart.
+ */
+export function ovaSourceProblem(source: string, example: string): string | undefined {
+    const isUrl = /^https?:\/\//i.test(source);
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source) && !isUrl) {
+        return `${shown(source)} is neither an http(s) URL nor an absolute path; e.g. ${example}`;
+    }
+    if (!isUrl && !path.isAbsolute(source)) {
+        return `${shown(source)} is a relative path; give an absolute path such as /srv/ova/u-2204-0-k-12510-0.ova or a URL`;
+    }
+    if (isUrl && /[?#]/.test(source)) {
+        return (
+            `${shown(source.replace(/[?#].*$/s, "") + "?…")} has a query or fragment: it would be stored in plain state and logs (a signed URL's query is a credential); ` +
+            `serve the OVA at a plain URL and authenticate with ovaSourceUsername + ovaSourcePassword or ovaSourceToken (secrets)`
+        );
+    }
+    return undefined;
+}
+
+export function sha256Problem(value: string): string | undefined {
+    return /^[0-9a-fA-F]{64}$/.test(value) ? undefined : `"${value}" is not a sha256 digest (64 hex digits, as printed by sha256sum)`;
+}
+
+export function absolutePathProblem(value: string, example: string): string | undefined {
+    return path.isAbsolute(value) ? undefined : `"${value}" is not an absolute path; e.g. ${example}`;
+}
+
+/** One of a closed set; `value` undefined or empty is "required". */
+export function oneOfProblem(value: unknown, allowed: readonly string[], example: string): string | undefined {
+    if (typeof value === "string" && allowed.includes(value)) {
+        return undefined;
+    }
+    return `${value === undefined || value === "" ? "is required" : `${JSON.stringify(value)} is not allowed`}; use one of ${allowed.join(", ")}, e.g. ${example}`;
+}
+
+export function awsRegionProblem(value: string | undefined, example: string): string | undefined {
+    return value !== undefined && value !== "" && AWS_REGION_PATTERN.test(value)
+        ? undefined
+        : `${value === undefined || value === "" ? "is required with registryKind ecr" : `"${value}" is not an AWS region`}; e.g. ${example}`;
 }

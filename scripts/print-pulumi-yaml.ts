@@ -17,6 +17,8 @@ const doc = {
   description: "Prepares a self-hosted Spectro Cloud Palette air-gap installation on VMware vSphere: template folder, r_ OVA template, Harbor/ECR registry, setup run, manifest file server.",
   main: "index.ts",
   stackConfigDir: "stacks",
+  // The package's provider plugin from this checkout (bin/, compiled by `npm run build`): `pulumi up` installs nothing.
+  plugins: { providers: [{ name: "palette-airgap", path: "./bin" }] },
   config,
 };
 process.stdout.write("# Project file. The config block declares every key loadConfig() reads (components/configKeys.ts);\n# tests/project.test.ts keeps the two in step. Optional keys have a default: the CLI requires keys without one.\n" + YAML.stringify(doc, { lineWidth: 0 }));

@@ -40,8 +40,10 @@ if [ "${PULUMI_SKIP_PLUGIN_CHECK:-}" != "1" ]; then
 fi
 
 # Type-check once here, then let Pulumi load the program transpile-only: its own type check
-# costs 8-16 s and ~750 MiB on every run (bench/PROGRAM.md).
+# costs 8-16 s and ~750 MiB on every run (bench/PROGRAM.md). The package's provider plugin
+# (Pulumi.yaml plugins.providers: ./bin) runs the JavaScript that `npm run build` compiles.
 npx tsc --noEmit -p .
+npm run build --silent
 export PULUMI_NODEJS_TRANSPILE_ONLY=true
 
 pulumi stack select --create "$stack"

@@ -34,6 +34,11 @@ fi
 echo "Type-checking (tsc --noEmit)"
 npx tsc --noEmit -p .
 
+# The provider plugin (bin/pulumi-resource-palette-airgap) runs the compiled JavaScript in dist/;
+# the plugin tests start it as the engine does.
+echo "Building the provider plugin (npm run build)"
+npm run build --silent
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e

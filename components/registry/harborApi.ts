@@ -1,11 +1,8 @@
 /**
  * A minimal client of Harbor's API v2.0 (schemas/harbor-swagger-v2.15.2.yaml, basePath
- * `/api/v2.0`): only the project calls the HarborProject dynamic provider needs, made exactly as
+ * `/api/v2.0`): only the project calls the HarborProject custom resource needs, made exactly as
  * the swagger defines them. HTTPS only, basic auth, optional CA file, `insecure` only on request.
- *
- * This module is serialized by value into the Pulumi state together with the provider (see
- * harborProjectProvider.ts): it may only reference Node built-ins, npm packages and its own
- * declarations, and it must hold no secret at module level.
+ * It holds no secret at module level: the credentials come with each call.
  */
 import * as fs from "fs";
 import { Agent, request } from "undici";

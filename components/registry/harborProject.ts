@@ -1,6 +1,6 @@
 /**
- * HarborProject: one Harbor project as a Pulumi dynamic resource (Harbor has no installable
- * Pulumi provider here). Type token `pulumi-nodejs:dynamic/registry:HarborProject`.
+ * HarborProject: one Harbor project as a custom resource of the palette-airgap provider plugin
+ * (Harbor has no installable Pulumi provider here). Type token `palette-airgap:registry:HarborProject`.
  *
  *     new HarborProject("spectro-packs", {
  *         endpoint: cfg.registryEndpoint, username: cfg.registryUsername,
@@ -11,7 +11,6 @@
  *     }, { parent: this });
  */
 import * as pulumi from "@pulumi/pulumi";
-import { lazyProvider } from "../dynamicProviderShim";
 
 export interface HarborProjectArgs {
     /** Harbor host[:port]; https://host[:port] is accepted, http:// is refused. Required (registryEndpoint). */
@@ -32,7 +31,9 @@ export interface HarborProjectArgs {
     allowDeleteNonEmpty?: pulumi.Input<boolean | undefined>;
 }
 
-export class HarborProject extends pulumi.dynamic.Resource {
+export const HARBOR_PROJECT_TOKEN = "palette-airgap:registry:HarborProject";
+
+export class HarborProject extends pulumi.CustomResource {
     /** Harbor's numeric project id. */
     declare public readonly projectId: pulumi.Output<number>;
     /** The project's name in Harbor. */
@@ -59,13 +60,6 @@ export class HarborProject extends pulumi.dynamic.Resource {
             repoCount: undefined,
             adopted: undefined,
         };
-        super(
-            lazyProvider("components/registry/harborProjectProvider", "harborProjectProvider"),
-            name,
-            props,
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["password"] }),
-            "registry",
-            "HarborProject",
-        );
+        super(HARBOR_PROJECT_TOKEN, name, props, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["password"] }));
     }
 }

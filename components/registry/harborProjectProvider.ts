@@ -1,18 +1,15 @@
 /**
- * The Pulumi dynamic provider behind HarborProject: one Harbor project (create, read for drift,
- * update of the public flag, guarded delete) over Harbor's API v2.0 (./harborApi).
- *
- * Pulumi serializes this provider object, with everything it references, into the state and
- * runs it from that text in a separate process. So: an object literal whose methods reference
- * only npm packages (undici via ./harborApi), Node built-ins and local modules (serialized by
- * value), never a captured secret or a native addon. The credentials come with each call, in the
- * resource's inputs/outputs (the password stored as a secret: HarborProject sets
- * `additionalSecretOutputs: ["password"]`).
+ * The custom resource behind HarborProject (`palette-airgap:registry:HarborProject`), served by
+ * the provider plugin (provider/): one Harbor project (create, read for drift, update of the
+ * public flag, guarded delete) over Harbor's API v2.0 (./harborApi). The credentials come with
+ * each call, in the resource's inputs/outputs (the password a secret of the protocol, marked by
+ * the plugin from the package schema).
  *
  * State (the outputs every method receives back as `olds`/`props`) holds the connection settings
  * as well as the observed project, because `delete` and `read` only get the state.
  */
-import type * as pulumi from "@pulumi/pulumi";
+import { absolutePathProblem } from "../configRules";
+import { UNKNOWN_VALUE, type CheckFailure, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type ResourceProvider, type UpdateResult } from "../resourceProvider";
 import { HarborClient, isHarborStatus, normalizeHarborEndpoint, type HarborProjectInfo } from "./harborApi";
 
 /** Inputs as the provider receives them (secrets unwrapped by the engine). */
@@ -54,23 +51,19 @@ export interface HarborProjectOutputs {
     adopted: boolean;
 }
 
-/** The value the engine passes for an input not known yet (during preview). */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
 /** Harbor's project name rule (src/common/utils: lowercase, digits, separators . _ - inside), max 255. */
 const PROJECT_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 
 /** Stack setting (config key) that lets delete remove a non-empty project. */
 const ALLOW_DELETE_NON_EMPTY_KEY = "registryAllowDeleteNonEmpty";
 
-/** The dynamic provider. Exported for tests; HarborProject is the way to use it. */
-export const harborProjectProvider: pulumi.dynamic.ResourceProvider<HarborProjectInputs, HarborProjectOutputs> = {
+/** Exported for the plugin and tests; HarborProject is the way to use it. */
+export const harborProjectProvider: ResourceProvider<HarborProjectInputs, HarborProjectOutputs> = {
     /** Validates the inputs (every problem at once) and applies defaults; normalizes the endpoint. */
-    async check(_olds: HarborProjectInputs, news: HarborProjectInputs): Promise<pulumi.dynamic.CheckResult<HarborProjectInputs>> {
-        const failures: pulumi.dynamic.CheckFailure[] = [];
-        const known = (value: unknown) => value !== UNKNOWN;
+    async check(_olds: Partial<HarborProjectInputs>, news: HarborProjectInputs): Promise<CheckResult<HarborProjectInputs>> {
+        const failures: CheckFailure[] = [];
+        const known = (value: unknown) => value !== UNKNOWN_VALUE;
         const inputs: HarborProjectInputs = { ...news };
-        delete (inputs as unknown as Record<string, unknown>).__provider;
 
         if (known(news.endpoint)) {
             if (typeof news.endpoint !== "string") {
@@ -90,8 +83,11 @@ export const harborProjectProvider: pulumi.dynamic.ResourceProvider<HarborProjec
         if (known(news.password) && (typeof news.password !== "string" || news.password === "")) {
             failures.push({ property: "password", reason: "password is required (registryPassword, set with `pulumi config set --secret`)" });
         }
-        if (news.caFile !== undefined && known(news.caFile) && (typeof news.caFile !== "string" || !news.caFile.startsWith("/"))) {
-            failures.push({ property: "caFile", reason: `caFile must be an absolute path of a PEM CA certificate (registryCaFile), got ${JSON.stringify(news.caFile)}` });
+        if (news.caFile !== undefined && news.caFile !== "" && known(news.caFile)) {
+            const problem = typeof news.caFile === "string" ? absolutePathProblem(news.caFile, "/etc/palette-airgap/harbor-ca.pem") : "must be a string";
+            if (problem) {
+                failures.push({ property: "caFile", reason: `caFile (the PEM CA certificate of Harbor, config registryCaFile): ${problem}` });
+            }
         }
         if (news.caFile === "") {
             delete inputs.caFile;
@@ -124,7 +120,7 @@ export const harborProjectProvider: pulumi.dynamic.ResourceProvider<HarborProjec
      * public flag other than the observed one in state → update. Changed credentials, CA file,
      * insecure or allowDeleteNonEmpty alone → an update that only rewrites the state.
      */
-    async diff(_id: string, olds: HarborProjectOutputs, news: HarborProjectInputs): Promise<pulumi.dynamic.DiffResult> {
+    async diff(_id: string, olds: HarborProjectOutputs, news: HarborProjectInputs): Promise<DiffResult> {
         const replaces: string[] = [];
         if (news.projectName !== olds.projectName) {
             replaces.push("projectName");
@@ -155,7 +151,7 @@ export const harborProjectProvider: pulumi.dynamic.ResourceProvider<HarborProjec
      * config is the source of truth for the flag, so a conflicting flag is converged (an update),
      * not an error. Destroy still refuses to delete an adopted project that holds repositories.
      */
-    async create(inputs: HarborProjectInputs): Promise<pulumi.dynamic.CreateResult<HarborProjectOutputs>> {
+    async create(inputs: HarborProjectInputs): Promise<CreateResult<HarborProjectOutputs>> {
         const client = new HarborClient(inputs);
         try {
             let adopted = false;
@@ -194,7 +190,7 @@ export const harborProjectProvider: pulumi.dynamic.ResourceProvider<HarborProjec
      * the state gets Harbor's actual public flag and repository count, so that a flag changed
      * behind Pulumi's back shows up as a diff against the desired value (the inputs are kept).
      */
-    async read(id: string, props?: HarborProjectOutputs): Promise<pulumi.dynamic.ReadResult<HarborProjectOutputs>> {
+    async read(id: string, props: HarborProjectOutputs): Promise<ReadResult<HarborProjectOutputs>> {
         if (!props || !props.endpoint || !props.username || !props.password) {
             throw new Error(
                 `cannot read Harbor project id ${id}: the state holds no endpoint/username/password ` +
@@ -218,7 +214,7 @@ export const harborProjectProvider: pulumi.dynamic.ResourceProvider<HarborProjec
      * Sets the public flag when the desired value differs from the one in state. Credential,
      * CA file, insecure and allowDeleteNonEmpty changes only rewrite the state: no Harbor call.
      */
-    async update(id: string, olds: HarborProjectOutputs, news: HarborProjectInputs): Promise<pulumi.dynamic.UpdateResult<HarborProjectOutputs>> {
+    async update(id: string, olds: HarborProjectOutputs, news: HarborProjectInputs): Promise<UpdateResult<HarborProjectOutputs>> {
         const observed: HarborProjectInfo = { id: olds.projectId ?? projectIdOf(id), name: olds.projectName, public: olds.public };
         let repoCount = olds.repoCount ?? 0;
         if (news.public !== olds.public) {

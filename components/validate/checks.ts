@@ -12,7 +12,7 @@
  * - checkEcrBases: the same in ECR / ECR Public through the AWS CLI.
  * - checkTemplate: the `r_` template exists in the templates folder and is a template.
  *
- * Used by the Validation dynamic provider (validationProvider.ts), at create and at every read,
+ * Used by the Validation custom resource (validationProvider.ts), at create and at every read,
  * so `pulumi preview --refresh` re-validates. Only Node built-ins, undici, yaml and this
  * package's own clients are used.
  */

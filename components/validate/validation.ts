@@ -1,6 +1,7 @@
 /**
  * Validation: the checks the procedure's empty "Validate" section should have had, as a
- * component whose dynamic resource runs them at create and at every refresh:
+ * component whose custom resource (ValidationRun, served by the provider plugin) runs them at
+ * create and at every refresh:
  *
  *   - manifests: the file server answers `roar/nickfury/versions.yaml` with at least one version;
  *   - registry: repositories exist under the packs base and under the images base
@@ -20,7 +21,6 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { RegistrySettings } from "../config";
-import { lazyProvider } from "../dynamicProviderShim";
 import type { ValidationRegistryKind } from "./validationProvider";
 
 /** The registry check's parameters. */
@@ -88,7 +88,7 @@ export class Validation extends pulumi.ComponentResource {
     public readonly report: pulumi.Output<string[]>;
     /** Every check passed (after a refresh: at the time of the refresh). */
     public readonly passed: pulumi.Output<boolean>;
-    /** The dynamic resource running the checks. */
+    /** The custom resource running the checks. */
     public readonly run: ValidationRun;
 
     constructor(name: string, args: ValidationArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -154,19 +154,19 @@ export function validationRegistry(registry: RegistrySettings): ValidationRegist
     };
 }
 
-/** The dynamic resource: `pulumi-nodejs:dynamic/validate:ValidationRun`. */
-export class ValidationRun extends pulumi.dynamic.Resource {
+export const VALIDATION_RUN_TOKEN = "palette-airgap:validate:ValidationRun";
+
+/** The custom resource `palette-airgap:validate:ValidationRun`, served by the provider plugin. */
+export class ValidationRun extends pulumi.CustomResource {
     declare public readonly report: pulumi.Output<string[]>;
     declare public readonly passed: pulumi.Output<boolean>;
 
     constructor(name: string, props: Record<string, pulumi.Input<unknown> | undefined>, opts?: pulumi.CustomResourceOptions) {
         super(
-            lazyProvider("components/validate/validationProvider", "validationProvider"),
+            VALIDATION_RUN_TOKEN,
             name,
             { ...props, report: undefined, passed: undefined },
             pulumi.mergeOptions(opts, { additionalSecretOutputs: ["registryPassword", "vspherePassword"] }),
-            "validate",
-            "ValidationRun",
         );
     }
 }

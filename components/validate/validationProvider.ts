@@ -1,7 +1,6 @@
 /**
- * The dynamic provider behind Validation (`pulumi-nodejs:dynamic/validate:ValidationRun`),
- * loaded at call time through lazyProvider (dynamicProviderShim.ts): the state holds only the
- * loader, so every refresh runs the checks of the checkout.
+ * The custom resource behind Validation (`palette-airgap:validate:ValidationRun`), served by the
+ * provider plugin (provider/): every refresh runs the checks of the installed plugin.
  *
  * - create: runs every configured check; fails with the whole report when one fails.
  * - read (refresh, `pulumi preview --refresh`): runs the checks again and returns the new
@@ -12,11 +11,14 @@
  * - update: runs the checks again (fails with the report, like create).
  * - delete: nothing to delete.
  *
- * Secrets (registryPassword, vspherePassword) arrive in the inputs; they are kept secret in the
- * state by the resource's `additionalSecretOutputs` and never appear in a report line or error.
+ * Secrets (registryPassword, vspherePassword) arrive in the inputs; the plugin returns them as
+ * secrets (the package schema marks them) and they never appear in a report line or error.
  */
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { absolutePathProblem, awsRegionProblem, oneOfProblem, repositoryBaseProblem } from "../configRules";
+import { templateNameProblem } from "../names";
+import { isKnown, type CheckFailure, type ResourceProvider } from "../resourceProvider";
 import {
     checkEcrBases,
     checkHarborBases,
@@ -29,6 +31,7 @@ import {
 } from "./checks";
 
 export type ValidationRegistryKind = "harbor" | "generic" | "ecr";
+export const VALIDATION_REGISTRY_KINDS: readonly ValidationRegistryKind[] = ["harbor", "generic", "ecr"];
 
 /** The inputs of a ValidationRun: one flat record, every group optional (its check runs when set). */
 export interface ValidationInputs {
@@ -82,9 +85,6 @@ export interface ValidationOutputs extends ValidationInputs {
     passed: boolean;
 }
 
-/** The engine's marker of a value unknown during preview. */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
 /** Input keys compared by diff (every input). */
 const INPUT_KEYS: (keyof ValidationInputs)[] = [
     "scarUrl", "scarCaFile", "scarInsecure",
@@ -94,20 +94,20 @@ const INPUT_KEYS: (keyof ValidationInputs)[] = [
     "datacenter", "templateFolder", "templateName", "triggers",
 ];
 
-export const validationProvider: pulumi.dynamic.ResourceProvider = {
-    async check(_olds: ValidationInputs, news: ValidationInputs) {
+export const validationProvider: ResourceProvider<ValidationInputs, ValidationOutputs> = {
+    async check(_olds, news) {
         const inputs = withDefaults(news);
         const failures = checkInputs(inputs);
         return failures.length > 0 ? { inputs, failures } : { inputs };
     },
 
-    async diff(_id: string, olds: ValidationOutputs, news: ValidationInputs) {
+    async diff(_id, olds, news) {
         const normalized = withDefaults(news);
         const changed = INPUT_KEYS.filter((key) => !same(olds[key], normalized[key]));
         return { changes: changed.length > 0 || olds.passed === false, replaces: [], deleteBeforeReplace: false };
     },
 
-    async create(inputs: ValidationInputs) {
+    async create(inputs) {
         const outs = await validate(inputs);
         if (!outs.passed) {
             throw new Error(failureMessage(outs));
@@ -115,11 +115,11 @@ export const validationProvider: pulumi.dynamic.ResourceProvider = {
         return { id: `validation-${crypto.randomUUID()}`, outs };
     },
 
-    async read(id: string, props: ValidationOutputs) {
+    async read(id, props) {
         return { id, props: await validate(props) };
     },
 
-    async update(_id: string, _olds: ValidationOutputs, news: ValidationInputs) {
+    async update(_id, _olds, news) {
         const outs = await validate(news);
         if (!outs.passed) {
             throw new Error(failureMessage(outs));
@@ -219,9 +219,13 @@ function inputsOf(props: ValidationInputs): ValidationInputs {
     return out as ValidationInputs;
 }
 
-function checkInputs(inputs: ValidationInputs): pulumi.dynamic.CheckFailure[] {
-    const failures: pulumi.dynamic.CheckFailure[] = [];
-    const known = (value: unknown) => value !== UNKNOWN;
+function checkInputs(inputs: ValidationInputs): CheckFailure[] {
+    const failures: CheckFailure[] = [];
+    const known = isKnown;
+    const given = (value: unknown): value is string => typeof value === "string" && value !== "" && isKnown(value);
+    const fail = (property: string, reason: string | undefined) => {
+        if (reason) failures.push({ property, reason });
+    };
     const require = (keys: (keyof ValidationInputs)[], why: string) => {
         for (const key of keys) {
             if (inputs[key] === undefined || inputs[key] === "") failures.push({ property: key, reason: `${key} is required ${why}` });
@@ -234,19 +238,23 @@ function checkInputs(inputs: ValidationInputs): pulumi.dynamic.CheckFailure[] {
         failures.push({ property: "scarUrl", reason: `"${inputs.scarUrl}" is not an http:// or https:// URL, e.g. http://10.10.100.50:8080` });
     }
     if (inputs.registryKind && known(inputs.registryKind)) {
-        if (!["harbor", "generic", "ecr"].includes(inputs.registryKind)) {
-            failures.push({ property: "registryKind", reason: `must be harbor, generic or ecr, got ${JSON.stringify(inputs.registryKind)}` });
+        if (!VALIDATION_REGISTRY_KINDS.includes(inputs.registryKind)) {
+            fail("registryKind", oneOfProblem(inputs.registryKind, VALIDATION_REGISTRY_KINDS, "harbor"));
         } else if (inputs.registryKind === "ecr") {
-            require(["ecrRegion"], "for an ecr registry");
+            if (known(inputs.ecrRegion)) fail("ecrRegion", awsRegionProblem(inputs.ecrRegion || undefined, "us-west-2"));
         } else {
             require(["registryEndpoint", "registryUsername", "registryPassword"], `for a ${inputs.registryKind} registry`);
         }
     }
     if (inputs.vsphereServer) {
         require(["vsphereUser", "vspherePassword", "datacenter", "templateFolder", "templateName"], "to check the template");
-        if (inputs.templateName && known(inputs.templateName) && !inputs.templateName.startsWith("r_")) {
-            failures.push({ property: "templateName", reason: `"${inputs.templateName}" must start with r_: Palette only finds templates named r_<name>` });
-        }
+        if (given(inputs.templateName)) fail("templateName", templateNameProblem(inputs.templateName));
+    }
+    for (const key of ["packBase", "imageBase"] as const) {
+        if (given(inputs[key])) fail(key, repositoryBaseProblem(inputs[key], inputs.registryKind ?? "generic"));
+    }
+    for (const key of ["scarCaFile", "registryCaFile", "vsphereCaFile"] as const) {
+        if (given(inputs[key])) fail(key, absolutePathProblem(inputs[key], "/etc/palette-airgap/ca.pem"));
     }
     return failures;
 }

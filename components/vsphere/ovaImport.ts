@@ -1,5 +1,5 @@
 /**
- * The OVA-template operations on vCenter, used by the OvaTemplate dynamic provider: import an OVA
+ * The OVA-template operations on vCenter, used by the OvaTemplate custom resource: import an OVA
  * as an `r_` template (streamed, verified, aborted and cleaned up on any failure), observe it for
  * drift, and rename, move, re-mark or destroy it. Everything is plain vSphere Web Services calls
  * through VsphereSoapClient, the calls govc makes.

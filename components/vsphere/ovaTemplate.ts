@@ -1,12 +1,12 @@
 /**
  * The OS+K8s OVA imported into the templates folder as the `r_` VM template Palette clones its
  * nodes from (procedure steps 3 and 4), with drift detection. The vSphere provider cannot import
- * an OVA as a template, so this is our own dynamic provider over the vSphere Web Services API.
+ * an OVA as a template, so this is our own custom resource over the vSphere Web Services API,
+ * served by the palette-airgap provider plugin (ovaTemplateProvider.ts).
  */
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { ovaTemplateName } from "../names";
-import { lazyProvider } from "../dynamicProviderShim";
 import type { OvfDiskProvisioning } from "./vimTypes";
 
 export interface OvaTemplateArgs {
@@ -101,8 +101,10 @@ type OvaTemplateImportArgs = { [K in keyof Omit<OvaTemplateArgs, "sha256" | "dis
     diskProvisioning: pulumi.Input<OvfDiskProvisioning>;
 };
 
-/** The dynamic resource: `pulumi-nodejs:dynamic/vsphere:OvaTemplateImport`. */
-class OvaTemplateImport extends pulumi.dynamic.Resource {
+export const OVA_TEMPLATE_IMPORT_TOKEN = "palette-airgap:vsphere:OvaTemplateImport";
+
+/** The custom resource `palette-airgap:vsphere:OvaTemplateImport`, served by the provider plugin. */
+export class OvaTemplateImport extends pulumi.CustomResource {
     declare public readonly moid: pulumi.Output<string>;
     declare public readonly inventoryPath: pulumi.Output<string>;
     declare public readonly ovaSha256: pulumi.Output<string>;
@@ -110,12 +112,10 @@ class OvaTemplateImport extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: OvaTemplateImportArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            lazyProvider("components/vsphere/ovaTemplateProvider", "ovaTemplateProvider"),
+            OVA_TEMPLATE_IMPORT_TOKEN,
             name,
             { ...args, moid: undefined, inventoryPath: undefined, ovaSha256: undefined, observedName: undefined },
-            { ...opts, additionalSecretOutputs: ["password"] },
-            "vsphere",
-            "OvaTemplateImport",
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["password"] }),
         );
     }
 }

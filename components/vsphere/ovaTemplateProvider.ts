@@ -1,13 +1,16 @@
 /**
- * The dynamic provider behind OvaTemplate. Pulumi serializes this object (and the modules it
- * uses) into the state and runs it in its own process, so it captures no secret and no state:
- * every call gets the connection from its inputs or the stored outputs.
+ * The custom resource behind OvaTemplate (`palette-airgap:vsphere:OvaTemplateImport`), served by
+ * the provider plugin (provider/). It keeps no secret and no state between calls: every call gets
+ * the connection from its inputs or the stored outputs.
  *
  * Drift: read() records what vCenter says (observed*), and diff() compares the desired inputs
  * with it, so `pulumi preview --refresh` shows a template that is gone, renamed, moved out of
  * its folder, no longer a template, or holding another OVA.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { absolutePathProblem, inventoryPathProblem, oneOfProblem, ovaSourceProblem, serverAddressProblem, sha256Problem } from "../configRules";
+import { templateNameProblem } from "../names";
+import { isKnown, type CheckFailure, type ResourceProvider } from "../resourceProvider";
 import {
     destroyTemplate,
     folderInventoryPath,
@@ -57,9 +60,25 @@ export const REPLACE_ON_CHANGE: (keyof OvaTemplateInputs)[] = [
 /** Inputs fixed in place by update. */
 const UPDATE_IN_PLACE: (keyof OvaTemplateInputs)[] = ["templateName", "markAsTemplate", "user", "password", "allowUnverifiedSsl", "caFile", "sourceCaFile"];
 
-export const ovaTemplateProvider: pulumi.dynamic.ResourceProvider = {
-    async check(_olds: OvaTemplateInputs, news: OvaTemplateInputs) {
-        return { inputs: news, failures: checkInputs(news) };
+/** Closed set of the OVF import's disk provisioning. */
+export const DISK_PROVISIONING: readonly OvfDiskProvisioning[] = ["thin", "thick", "eagerZeroedThick"];
+
+/** Defaults of the optional inputs, applied by check. */
+export const OVA_TEMPLATE_DEFAULTS = { allowUnverifiedSsl: false, markAsTemplate: true, diskProvisioning: "thin" } as const;
+
+export const ovaTemplateProvider: ResourceProvider<OvaTemplateInputs, OvaTemplateOutputs> = {
+    async check(_olds, news) {
+        const inputs: OvaTemplateInputs = { ...news };
+        for (const [key, value] of Object.entries(OVA_TEMPLATE_DEFAULTS)) {
+            if (inputs[key as keyof typeof OVA_TEMPLATE_DEFAULTS] === undefined || inputs[key as keyof typeof OVA_TEMPLATE_DEFAULTS] === null) {
+                (inputs as unknown as Record<string, unknown>)[key] = value;
+            }
+        }
+        if (typeof inputs.expectedSha256 === "string" && isKnown(inputs.expectedSha256)) {
+            inputs.expectedSha256 = inputs.expectedSha256.toLowerCase() || undefined;
+        }
+        const failures = checkInputs(inputs);
+        return failures.length > 0 ? { inputs, failures } : { inputs };
     },
 
     async diff(_id: string, olds: OvaTemplateOutputs, news: OvaTemplateInputs) {
@@ -121,21 +140,49 @@ function outputsOf(inputs: OvaTemplateInputs, observed: ObservedTemplate, ovaSha
     };
 }
 
-function checkInputs(inputs: OvaTemplateInputs): pulumi.dynamic.CheckFailure[] {
-    const failures: pulumi.dynamic.CheckFailure[] = [];
-    if (!inputs.templateName?.startsWith("r_")) {
-        failures.push({ property: "templateName", reason: `"${inputs.templateName}" must start with r_: Palette only finds templates named r_<name>` });
+/** The rules of the stack configuration (inputRules.ts), per property; unknown values (preview) pass. */
+function checkInputs(inputs: OvaTemplateInputs): CheckFailure[] {
+    const failures: CheckFailure[] = [];
+    const fail = (property: string, reason: string | undefined) => {
+        if (reason) failures.push({ property, reason });
+    };
+    const given = (value: unknown): value is string => typeof value === "string" && value !== "" && isKnown(value);
+    const required: Record<string, string> = {
+        server: "the vCenter host, e.g. vcenter.lab.internal",
+        user: "the vCenter user, e.g. administrator@vsphere.local",
+        password: "the vCenter password (a secret)",
+        datacenter: "the datacenter name, e.g. dc-lab",
+        folderPath: "the VM folder path under the datacenter, e.g. spectro-templates",
+        datastore: "the datastore for the template's disks, e.g. vsanDatastore",
+        network: "the port group every OVF network is mapped to, e.g. VM Network",
+        source: "an absolute path or http(s) URL of the OVA, e.g. /srv/ova/u-2204-0-k-12510-0.ova",
+        templateName: "the template name, starting with r_, e.g. r_u-2204-0-k-12510-0",
+    };
+    for (const [key, what] of Object.entries(required)) {
+        const value = (inputs as unknown as Record<string, unknown>)[key];
+        if (value === undefined || value === null || value === "") fail(key, `is required: give ${what}`);
+        else if (typeof value !== "string") fail(key, `must be a string (${what}), got ${JSON.stringify(typeof value)}`);
     }
-    if (!inputs.cluster === !inputs.resourcePool) {
-        failures.push({ property: "cluster", reason: "set exactly one of cluster and resourcePool" });
+    if (given(inputs.server)) fail("server", serverAddressProblem(inputs.server, "vcenter.lab.internal"));
+    if (given(inputs.templateName)) fail("templateName", templateNameProblem(inputs.templateName));
+    if (given(inputs.source)) fail("source", ovaSourceProblem(inputs.source, "https://mirror.internal/ova/u-2204-0-k-12510-0.ova"));
+    if (given(inputs.folderPath)) fail("folderPath", withExample(inventoryPathProblem(inputs.folderPath), "spectro-templates"));
+    if (given(inputs.resourcePool)) fail("resourcePool", withExample(inventoryPathProblem(inputs.resourcePool), "cluster-a/Resources/palette"));
+    if (given(inputs.expectedSha256)) fail("expectedSha256", sha256Problem(inputs.expectedSha256));
+    if (given(inputs.caFile)) fail("caFile", absolutePathProblem(inputs.caFile, "/etc/palette-airgap/vcenter-ca.pem"));
+    if (given(inputs.sourceCaFile)) fail("sourceCaFile", absolutePathProblem(inputs.sourceCaFile, "/etc/palette-airgap/mirror-ca.pem"));
+    if (isKnown(inputs.diskProvisioning)) fail("diskProvisioning", oneOfProblem(inputs.diskProvisioning, DISK_PROVISIONING, "thin"));
+    for (const key of ["allowUnverifiedSsl", "markAsTemplate"] as const) {
+        if (isKnown(inputs[key]) && typeof inputs[key] !== "boolean") fail(key, `must be true or false, got ${JSON.stringify(inputs[key])}`);
     }
-    for (const key of ["server", "user", "password", "datacenter", "folderPath", "datastore", "network", "source"] as const) {
-        if (!inputs[key]) failures.push({ property: key, reason: `${key} is required` });
-    }
-    if (inputs.expectedSha256 && !/^[0-9a-f]{64}$/.test(inputs.expectedSha256)) {
-        failures.push({ property: "expectedSha256", reason: "must be 64 lower-case hex digits" });
+    if (isKnown(inputs.cluster) && isKnown(inputs.resourcePool) && !inputs.cluster === !inputs.resourcePool) {
+        fail("cluster", inputs.cluster ? `set only one of cluster ("${inputs.cluster}") and resourcePool ("${inputs.resourcePool}")` : "set cluster (or resourcePool) to say where the template is imported, e.g. DC0_C0");
     }
     return failures;
+}
+
+function withExample(problem: string | undefined, example: string): string | undefined {
+    return problem && `${problem}; e.g. ${example}`;
 }
 
 function same(a: unknown, b: unknown): boolean {

@@ -15,9 +15,9 @@ function expectedFor(lifecycle: "production" | "lab", resource: RegisteredResour
         case "vsphere:index/folder:Folder":
             return { protect: false, retainOnDelete: production }; // it may hold other stacks' templates
         case "palette-airgap:vsphere:OvaTemplate":
-        case "pulumi-nodejs:dynamic/vsphere:OvaTemplateImport":
+        case "palette-airgap:vsphere:OvaTemplateImport":
             return { protect: production, retainOnDelete: false };
-        case "pulumi-nodejs:dynamic/registry:HarborProject":
+        case "palette-airgap:registry:HarborProject":
         case "aws:ecr/repository:Repository":
         case "aws:ecrpublic/repository:Repository":
             return { protect: production, retainOnDelete: false }; // they hold the hour-long upload
@@ -47,7 +47,7 @@ describe("destroy semantics per stack (program under the SDK's mock engine)", ()
         const lab = await runStack("harbor-lab");
         const production = await runStack("harbor-lab", { overrides: { lifecycle: "production" } });
         const flags = (run: typeof lab) =>
-            run.resources.filter((resource) => resource.type === "pulumi-nodejs:dynamic/registry:HarborProject").map((resource) => [resource.protect, resource.inputs.allowDeleteNonEmpty]);
+            run.resources.filter((resource) => resource.type === "palette-airgap:registry:HarborProject").map((resource) => [resource.protect, resource.inputs.allowDeleteNonEmpty]);
         assert.deepStrictEqual(flags(lab), [[false, true], [false, true]]);
         assert.deepStrictEqual(flags(production), [[true, false], [true, false]]);
     });
@@ -59,7 +59,7 @@ describe("destroy semantics per stack (program under the SDK's mock engine)", ()
             assert.strictEqual(resource.retainOnDelete, false, `${resource.type} ${resource.name}`);
         }
         const lab = await runStack("harbor-lab", { overrides: { protectTemplate: "true" } });
-        const template = lab.resources.find((resource) => resource.type === "pulumi-nodejs:dynamic/vsphere:OvaTemplateImport");
+        const template = lab.resources.find((resource) => resource.type === "palette-airgap:vsphere:OvaTemplateImport");
         assert.strictEqual(template?.protect, true);
     });
 

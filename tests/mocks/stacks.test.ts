@@ -91,9 +91,9 @@ describe("stack files (program under the SDK's mock engine)", () => {
                 assert.strictEqual(run.outputs.templatePath, `${run.outputs.templateFolder}/r_u-2204-0-k-12510-0`);
             });
 
-            it("imports the OVA after the folder exists, with the secret password and a provider that captures no secret", () => {
+            it("imports the OVA after the folder exists through the plugin's custom resource, with the secret password and no code in the state", () => {
                 const [component] = findResource(run, "palette-airgap:vsphere:OvaTemplate");
-                const [imported] = findResource(run, "pulumi-nodejs:dynamic/vsphere:OvaTemplateImport");
+                const [imported] = findResource(run, "palette-airgap:vsphere:OvaTemplateImport");
                 const [folder] = findResource(run, "vsphere:index/folder:Folder");
                 assert.strictEqual(imported.parent, component.urn);
                 assert.strictEqual(imported.inputs.folderPath, folder.inputs.path);
@@ -101,8 +101,15 @@ describe("stack files (program under the SDK's mock engine)", () => {
                 assert.strictEqual(imported.inputs.markAsTemplate, true);
                 assert.deepStrictEqual(imported.secretPaths, ["password"]);
                 assert.deepStrictEqual(imported.additionalSecretOutputs, ["password"], "the password output must be stored as a secret");
-                assert.ok(!String(imported.inputs.__provider).includes(TEST_SECRETS.vspherePassword));
-                assert.ok(String(imported.inputs.__provider).length < 20000, "the serialized provider should be the small loader shim");
+                assert.strictEqual(imported.custom, true);
+                const pluginResources = run.resources.filter((resource) => resource.type.startsWith("palette-airgap:") && resource.custom);
+                const expected = ["palette-airgap:validate:ValidationRun", "palette-airgap:vsphere:OvaTemplateImport"];
+                if (stack === "harbor-lab") expected.unshift("palette-airgap:registry:HarborProject");
+                assert.deepStrictEqual([...new Set(pluginResources.map((resource) => resource.type))].sort(), expected);
+                for (const resource of run.resources) {
+                    assert.ok(!("__provider" in resource.inputs), `${resource.type} ${resource.name} carries code in its inputs`);
+                    assert.ok(!resource.type.startsWith("pulumi-nodejs:dynamic"), `${resource.type} is a dynamic resource`);
+                }
             });
 
             it("declares the same graph in preview", async () => {
@@ -124,7 +131,7 @@ describe("stack files (program under the SDK's mock engine)", () => {
             kind: "harbor", packRegistry: "harbor.lab.internal", packBase: "spectro-packs", imageRegistry: "harbor.lab.internal", imageBase: "spectro-images",
             insecure: false, caFile: "/etc/pki/palette/harbor-ca.crt",
         });
-        const projects = findResource(run, "pulumi-nodejs:dynamic/registry:HarborProject");
+        const projects = findResource(run, "palette-airgap:registry:HarborProject");
         assert.deepStrictEqual(projects.map((project) => [project.inputs.projectName, project.inputs.public]).sort(), [["spectro-images", true], ["spectro-packs", false]]);
         for (const project of projects) {
             assert.deepStrictEqual(project.secretPaths, ["password"]);
@@ -165,7 +172,7 @@ describe("stack files (program under the SDK's mock engine)", () => {
 
     it("ecr-prod: thick disks, the pinned OVA sha256 and the resource pool reach the OVA import", async () => {
         const run = await runStack("ecr-prod");
-        const [imported] = findResource(run, "pulumi-nodejs:dynamic/vsphere:OvaTemplateImport");
+        const [imported] = findResource(run, "palette-airgap:vsphere:OvaTemplateImport");
         assert.strictEqual(imported.inputs.diskProvisioning, "thick");
         assert.strictEqual(imported.inputs.expectedSha256, "6a0d6a85d4e7a3a1c3e1b3f0a2f4b7c9d8e1f2a3b4c5d6e7f8091a2b3c4d5e6f");
         assert.strictEqual(imported.inputs.resourcePool, "cluster-prod/Resources/palette");
@@ -208,7 +215,7 @@ describe("stack files (program under the SDK's mock engine)", () => {
 
     it("the validation runs after everything it checks, with the passwords secret", async () => {
         const run = await runStack("harbor-lab");
-        const [validation] = findResource(run, "pulumi-nodejs:dynamic/validate:ValidationRun");
+        const [validation] = findResource(run, "palette-airgap:validate:ValidationRun");
         assert.deepStrictEqual(validation.secretPaths.sort(), ["registryPassword", "vspherePassword"]);
         assert.strictEqual(validation.inputs.scarUrl, "http://10.10.100.50:80");
         assert.deepStrictEqual(run.outputs.validation, ["ok   mock: the checks run against real services in tests/validate"]);

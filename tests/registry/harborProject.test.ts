@@ -1,8 +1,8 @@
 /**
- * HarborProject: the dynamic provider against an HTTPS stand-in for Harbor that validates every
+ * HarborProject: the custom resource against an HTTPS stand-in for Harbor that validates every
  * request against Harbor's swagger (../shared/schemas/harbor-swagger-v2.15.2.yaml). Most tests call
- * the provider object directly; the serialization tests run it the way Pulumi does: serialized
- * to text, loaded in a separate plain Node process (tests/support/dynamicProvider.ts).
+ * the resource's implementation directly; the plugin tests run it the way Pulumi does: the
+ * provider plugin started as an executable, driven over gRPC (tests/support/plugin.ts).
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -13,7 +13,8 @@ import { request } from "undici";
 import { HarborClient, normalizeHarborEndpoint } from "../../components/registry/harborApi";
 import { HarborProject } from "../../components/registry/harborProject";
 import { harborProjectProvider, type HarborProjectInputs, type HarborProjectOutputs } from "../../components/registry/harborProjectProvider";
-import { callProvider } from "../support/dynamicProvider";
+import { callPlugin, PluginProcess, secretPaths, type ProviderMethod } from "../support/plugin";
+import { wireSecret, withoutSecrets } from "../support/secretWire";
 import { startHarborStandIn, type HarborStandIn } from "../support/harborStandIn";
 import { requireSharedFile } from "../support/sharedFiles";
 
@@ -22,7 +23,7 @@ const PASSWORD = "harbor-Pa55-SECRET-7f3c";
 const WRONG_PASSWORD = "wrong-Pa55-SECRET-0d1e";
 const provider = harborProjectProvider;
 
-describe("HarborProject: dynamic provider against a swagger-validating Harbor stand-in", function () {
+describe("HarborProject: the custom resource against a swagger-validating Harbor stand-in", function () {
     let harbor: HarborStandIn;
     /** Everything the provider said (results and errors), searched for the passwords at the end. */
     const transcript: string[] = [];
@@ -320,62 +321,110 @@ describe("HarborProject: dynamic provider against a swagger-validating Harbor st
         });
     });
 
-    describe("serialized as Pulumi runs it (separate process, from the serialized text)", function () {
-        let serialized: string;
+    describe("through the provider plugin over gRPC (started as the engine starts it, in an empty directory)", function () {
+        const TYPE = "palette-airgap:registry:HarborProject";
+        let plugin: PluginProcess;
 
         before(async function () {
-            const result = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
-            serialized = result.text;
+            plugin = await PluginProcess.start();
         });
 
-        it("holds no secret and no ts-node/TypeScript dependency", function () {
-            assert.ok(!serialized.includes(PASSWORD));
-            assert.ok(!/require\("[^"]*\.ts"\)/.test(serialized), "no require of a .ts file");
-            assert.ok(!/ts-node/.test(serialized));
+        after(async function () {
+            if (plugin) {
+                transcript.push(plugin.transcript());
+                assert.ok(plugin.alive, "the plugin process ended during the tests");
+                await plugin.stop();
+            }
         });
 
-        it("create, read (drift), update and delete through callProvider", async function () {
-            const news = await checked(inputs("serialized-packs", false));
-            const created = await callProvider<{ id: string; outs: HarborProjectOutputs }>(serialized, "create", [news]);
-            transcript.push(created.output, JSON.stringify(created.result));
-            assert.match(created.result.id, /^\d+$/);
-            assert.strictEqual(harbor.project("serialized-packs")!.public, false);
+        /** Inputs as the engine sends them: the password a protocol secret. */
+        function engineInputs(projectName: string, isPublic: boolean, overrides: Partial<HarborProjectInputs> = {}): Record<string, unknown> {
+            const plain = inputs(projectName, isPublic, overrides);
+            return { ...plain, password: wireSecret(plain.password) };
+        }
 
-            harbor.setPublic("serialized-packs", true);
-            const read = await callProvider<{ id?: string; props?: HarborProjectOutputs }>(serialized, "read", [created.result.id, created.result.outs]);
-            transcript.push(read.output);
-            assert.strictEqual(read.result.id, created.result.id);
-            assert.strictEqual(read.result.props!.public, true);
+        async function call<T = any>(method: ProviderMethod, name: string, ...args: unknown[]): Promise<T> {
+            const { result, output } = await callPlugin<T>(plugin, TYPE, name, method, args);
+            transcript.push(output, JSON.stringify(withoutSecrets(result))); // the secrets themselves are asserted below
+            const properties = (result as any)?.inputs ?? (result as any)?.outs ?? (result as any)?.props;
+            if (properties) {
+                assert.deepStrictEqual(secretPaths(properties), ["password"], `${method} returns the password as a protocol secret`);
+            }
+            return result;
+        }
 
-            const diff = await callProvider<{ changes: boolean; replaces: string[] }>(serialized, "diff", [created.result.id, read.result.props, news]);
-            assert.strictEqual(diff.result.changes, true);
-            const updated = await callProvider<{ outs: HarborProjectOutputs }>(serialized, "update", [created.result.id, read.result.props, news]);
-            transcript.push(updated.output);
-            assert.strictEqual(harbor.project("serialized-packs")!.public, false);
+        it("check, create, read (a change behind its back), diff, update and delete; the password comes back as a secret", async function () {
+            const checked = await call<{ inputs: Record<string, any>; failures: unknown[] }>("check", "packs", {}, engineInputs("grpc-packs", false));
+            assert.deepStrictEqual(checked.failures, []);
+            const created = await call<{ id: string; outs: Record<string, any> }>("create", "packs", checked.inputs);
+            assert.match(created.id, /^\d+$/);
+            assert.deepStrictEqual([created.outs.projectName, created.outs.public, created.outs.adopted], ["grpc-packs", false, false]);
+            assert.strictEqual(harbor.project("grpc-packs")!.public, false);
 
-            harbor.addRepository("serialized-packs", "pack-f");
-            const refused = await callProvider(serialized, "delete", [created.result.id, updated.result.outs]).then(
+            harbor.setPublic("grpc-packs", true);
+            const read = await call<{ id: string; props: Record<string, any> }>("read", "packs", created.id, created.outs);
+            assert.strictEqual(read.id, created.id);
+            assert.strictEqual(read.props.public, true, "read reports the flag changed in Harbor");
+
+            const diff = await call<{ changes: boolean; replaces: string[] }>("diff", "packs", created.id, read.props, checked.inputs);
+            assert.deepStrictEqual([diff.changes, diff.replaces], [true, []]);
+            const updated = await call<{ outs: Record<string, any> }>("update", "packs", created.id, read.props, checked.inputs);
+            assert.strictEqual(updated.outs.public, false);
+            assert.strictEqual(harbor.project("grpc-packs")!.public, false);
+            const settled = await call<{ changes: boolean }>("diff", "packs", created.id, updated.outs, checked.inputs);
+            assert.strictEqual(settled.changes, false);
+
+            harbor.addRepository("grpc-packs", "pack-f");
+            const refused = await call("delete", "packs", created.id, updated.outs).then(
                 () => assert.fail("delete of a non-empty project must fail"),
                 (error: Error & { output?: string }) => error,
             );
             transcript.push(refused.message, refused.output ?? "");
-            assert.match(refused.message, /"serialized-packs".*1 repository.*registryAllowDeleteNonEmpty/s);
+            assert.match(refused.message, /"grpc-packs".*1 repository.*registryAllowDeleteNonEmpty/s);
+            assert.ok(harbor.project("grpc-packs"), "the refused delete removed the project");
 
-            harbor.removeProject("serialized-packs");
-            const gone = await callProvider<{ id?: string }>(serialized, "read", [created.result.id, updated.result.outs]);
-            assert.strictEqual(gone.result.id, undefined);
-            await callProvider(serialized, "delete", [created.result.id, updated.result.outs]);
+            harbor.removeProject("grpc-packs");
+            const gone = await call<{ id?: string }>("read", "packs", created.id, updated.outs);
+            assert.strictEqual(gone.id, undefined, "a project deleted behind its back reads as gone");
+            await call("delete", "packs", created.id, updated.outs);
         });
 
-        it("a wrong password fails in the provider process without the password in the message or output", async function () {
-            const news = await checked(inputs("serialized-badcreds", false, { password: WRONG_PASSWORD }));
-            const error = await callProvider(serialized, "create", [news]).then(
+        it("a new project name is a replacement that deletes the old project before creating the new one", async function () {
+            const first = await call<{ inputs: Record<string, any> }>("check", "images", {}, engineInputs("grpc-images", true));
+            const created = await call<{ id: string; outs: Record<string, any> }>("create", "images", first.inputs);
+            const renamed = await call<{ inputs: Record<string, any> }>("check", "images", first.inputs, engineInputs("grpc-images-2", true));
+            const diff = await call<{ changes: boolean; replaces: string[]; deleteBeforeReplace: boolean }>("diff", "images", created.id, created.outs, renamed.inputs);
+            assert.deepStrictEqual([diff.changes, diff.replaces, diff.deleteBeforeReplace], [true, ["projectName"], true]);
+            await call("delete", "images", created.id, created.outs);
+            const replacement = await call<{ id: string; outs: Record<string, any> }>("create", "images", renamed.inputs);
+            assert.strictEqual(harbor.project("grpc-images"), undefined);
+            assert.strictEqual(harbor.project("grpc-images-2")!.public, true);
+            assert.notStrictEqual(replacement.id, created.id);
+            await call("delete", "images", replacement.id, replacement.outs);
+        });
+
+        it("a bad input to check names the property and the fix, and never echoes the password", async function () {
+            const checked = await call<{ failures: { property: string; reason: string }[] }>(
+                "check", "bad", {}, engineInputs("Not_A_Project!", false, { endpoint: "http://harbor.lab.internal", caFile: "certs/ca.pem", password: "" }),
+            );
+            const byProperty = Object.fromEntries(checked.failures.map((failure) => [failure.property, failure.reason]));
+            assert.deepStrictEqual(Object.keys(byProperty).sort(), ["caFile", "endpoint", "password", "projectName"]);
+            assert.match(byProperty.endpoint, /http:\/\/.*give host\[:port\] or https:\/\/host\[:port\]/);
+            assert.match(byProperty.projectName, /lowercase letters and digits.*e\.g\. spectro-packs/);
+            assert.match(byProperty.caFile, /not an absolute path; e\.g\. \//);
+            assert.match(byProperty.password, /pulumi config set --secret/);
+        });
+
+        it("a wrong password fails in the plugin without the password in the message or the plugin's output", async function () {
+            const checked = await call<{ inputs: Record<string, any> }>("check", "badcreds", {}, engineInputs("grpc-badcreds", false, { password: WRONG_PASSWORD }));
+            const error = await call("create", "badcreds", checked.inputs).then(
                 () => assert.fail("expected a 401 failure"),
                 (e: Error & { output?: string }) => e,
             );
             transcript.push(error.message, error.output ?? "");
             assert.match(error.message, /rejected the credentials/);
-            assert.ok(!error.message.includes(WRONG_PASSWORD) && !(error.output ?? "").includes(WRONG_PASSWORD));
+            assert.ok(!error.message.includes(WRONG_PASSWORD) && !plugin.transcript().includes(WRONG_PASSWORD));
+            assert.strictEqual(harbor.project("grpc-badcreds"), undefined);
         });
     });
 
@@ -414,7 +463,7 @@ describe("HarborProject: dynamic provider against a swagger-validating Harbor st
             restore?.();
         });
 
-        it("registers pulumi-nodejs:dynamic/registry:HarborProject with the password secret, and its __provider runs", async function () {
+        it("registers palette-airgap:registry:HarborProject with the password secret and no code; the plugin creates, reads and deletes it", async function () {
             const resource = new HarborProject("spectro-images", {
                 endpoint: harbor.endpoint,
                 username: USER,
@@ -425,7 +474,7 @@ describe("HarborProject: dynamic provider against a swagger-validating Harbor st
             });
             await new Promise((resolve) => resource.urn.apply(resolve));
             const registration = registrations.find((r) => r.name === "spectro-images")!;
-            assert.strictEqual(registration.type, "pulumi-nodejs:dynamic/registry:HarborProject");
+            assert.strictEqual(registration.type, "palette-airgap:registry:HarborProject");
             assert.deepStrictEqual(registration.additionalSecretOutputs, ["password"]);
             const SIG = "4dabf18193072939515e22adb298388d";
             const password = registration.object.password as Record<string, unknown>;
@@ -434,22 +483,26 @@ describe("HarborProject: dynamic provider against a swagger-validating Harbor st
             assert.strictEqual(registration.object.allowDeleteNonEmpty, false);
             assert.strictEqual(await new Promise((resolve) => pulumi.all([resource.public, resource.projectName]).apply(resolve)).then((v) => JSON.stringify(v)), '[true,"resource-images"]');
 
-            const serializedProvider = registration.object.__provider as string;
-            assert.strictEqual(typeof serializedProvider, "string");
-            assert.ok(!serializedProvider.includes(PASSWORD), "the serialized provider captures no secret");
+            assert.ok(!("__provider" in registration.object), "the inputs (the state) hold no code");
 
-            // Drive the provider exactly as the engine would, from the inputs it received.
-            const engineInputs = { ...registration.object, password: PASSWORD } as unknown as HarborProjectInputs;
-            const check = await callProvider<{ inputs: HarborProjectInputs; failures?: unknown[] }>(serializedProvider, "check", [{}, engineInputs]);
-            assert.strictEqual(check.result.failures, undefined);
-            const created = await callProvider<{ id: string; outs: HarborProjectOutputs }>(serializedProvider, "create", [check.result.inputs]);
-            transcript.push(created.output, JSON.stringify(created.result));
-            assert.strictEqual(harbor.project("resource-images")!.public, true);
-            const read = await callProvider<{ id: string; props: HarborProjectOutputs }>(serializedProvider, "read", [created.result.id, created.result.outs]);
-            assert.strictEqual(read.result.id, created.result.id);
-            const deleted = await callProvider(serializedProvider, "delete", [created.result.id, read.result.props]);
-            transcript.push(deleted.output);
-            assert.strictEqual(harbor.project("resource-images"), undefined);
+            // Drive the plugin exactly as the engine would, from the inputs it received.
+            const plugin = await PluginProcess.start();
+            try {
+                const type = registration.type;
+                const check = await callPlugin<{ inputs: Record<string, unknown>; failures: unknown[] }>(plugin, type, registration.name, "check", [{}, registration.object]);
+                assert.deepStrictEqual(check.result.failures, []);
+                const created = await callPlugin<{ id: string; outs: Record<string, unknown> }>(plugin, type, registration.name, "create", [check.result.inputs]);
+                transcript.push(created.output, JSON.stringify(withoutSecrets(created.result)));
+                assert.deepStrictEqual(secretPaths(created.result.outs), ["password"]);
+                assert.strictEqual(harbor.project("resource-images")!.public, true);
+                const read = await callPlugin<{ id: string; props: Record<string, unknown> }>(plugin, type, registration.name, "read", [created.result.id, created.result.outs]);
+                assert.strictEqual(read.result.id, created.result.id);
+                const deleted = await callPlugin(plugin, type, registration.name, "delete", [created.result.id, read.result.props]);
+                transcript.push(deleted.output);
+                assert.strictEqual(harbor.project("resource-images"), undefined);
+            } finally {
+                await plugin.stop();
+            }
         });
     });
 

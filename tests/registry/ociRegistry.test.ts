@@ -12,7 +12,7 @@ import { OciRegistry, ecrPublicRegistry, ecrRegistryHost, harborProjectName } fr
 import { MockResourceArgs } from "@pulumi/pulumi/runtime/mocks";
 import { Registration, byType, one, resourcesOf, runComponents, valueOf } from "../support/componentMocks";
 
-const HARBOR_PROJECT = "pulumi-nodejs:dynamic/registry:HarborProject";
+const HARBOR_PROJECT = "palette-airgap:registry:HarborProject";
 const ECR_REPOSITORY = "aws:ecr/repository:Repository";
 const ECR_TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate";
 const ECR_PUBLIC_REPOSITORY = "aws:ecrpublic/repository:Repository";

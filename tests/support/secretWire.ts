@@ -43,3 +43,8 @@ export function secretPaths(value: unknown, prefix = ""): string[] {
     }
     return [];
 }
+
+/** `value` as a secret on the wire (what the engine sends for a secret input). */
+export function wireSecret(value: unknown): { [SECRET_SIG_KEY]: string; value: unknown } {
+    return { [SECRET_SIG_KEY]: SECRET_SIG, value };
+}

@@ -202,14 +202,14 @@ function mockState(type: string, inputs: Record<string, unknown>): Record<string
             return { ...inputs, registryId: MOCK_AWS_ACCOUNT, repositoryUrl: `${MOCK_AWS_ACCOUNT}.dkr.ecr.us-west-2.amazonaws.com/${inputs.name}` };
         case "aws:ecrpublic/repository:Repository":
             return { ...inputs, registryId: MOCK_AWS_ACCOUNT, repositoryUri: `public.ecr.aws/${MOCK_ECR_PUBLIC_ALIAS}/${inputs.repositoryName}` };
-        case "pulumi-nodejs:dynamic/validate:ValidationRun":
+        case "palette-airgap:validate:ValidationRun":
             return { ...inputs, report: ["ok   mock: the checks run against real services in tests/validate"], passed: true };
         case "vsphere:index/virtualMachine:VirtualMachine":
             return { ...inputs, defaultIpAddress: MOCK_VM_ADDRESS, guestIpAddresses: [MOCK_VM_ADDRESS], uuid: "42a1b2c3-0000-1111-2222-333344445555", moid: "vm-501" };
         case "command:local:Command":
         case "command:remote:Command":
             return { ...inputs, stdout: `palette-airgap [mock] done\nPALETTE_AIRGAP_RESULT ${JSON.stringify(MOCK_SETUP_RESULT)}\n`, stderr: "" };
-        case "pulumi-nodejs:dynamic/vsphere:OvaTemplateImport":
+        case "palette-airgap:vsphere:OvaTemplateImport":
             return {
                 ...inputs,
                 moid: "vm-42",

@@ -1,7 +1,7 @@
 /**
  * Validation: the component is instantiated under the SDK's mock engine; the ValidationRun it
- * registers is then driven exactly as Pulumi's dynamic-provider host would (its serialized
- * `__provider`, in a separate plain Node process, with the inputs the engine received) against
+ * registers is then driven as the engine drives it (the provider plugin started as an
+ * executable in an empty directory, over gRPC, with the inputs the engine received) against
  * real local services: a file server with the manifests, docker-registry (TLS + htpasswd) with
  * an image under each base, and vcsim with the r_ template.
  * Debian packages: docker-registry, apache2-utils, openssl, skopeo, golang-go, golang-github-vmware-govmomi-dev.
@@ -15,14 +15,14 @@ import { Validation } from "../../components/validate/validation";
 import type { ValidationOutputs } from "../../components/validate/validationProvider";
 import { importOvaTemplate } from "../../components/vsphere/ovaImport";
 import { one, runComponents, valueOf, type ComponentRunOptions, type Registration } from "../support/componentMocks";
-import { callProvider, type ProviderMethod } from "../support/dynamicProvider";
+import { callPlugin, PluginProcess, secretPaths, unwrapSecrets, type ProviderMethod } from "../support/plugin";
 import { ociPusher, skopeoAvailable } from "../support/ociPush";
 import { buildTestOva } from "../support/ovaBuilder";
 import { registryAvailable, startRegistry, type TestRegistry } from "../support/registry";
 import { startStaticFileServer, writeManifestsTree, type StaticFileServer } from "../support/staticFileServer";
 import { startVcsim, withVcsimClient, type Vcsim } from "../support/vcsim";
 
-const TYPE = "pulumi-nodejs:dynamic/validate:ValidationRun";
+const TYPE = "palette-airgap:validate:ValidationRun";
 const FOLDER = "spectro-templates";
 const TEMPLATE = "r_u-2204-0-k-12510-0";
 type Props = Record<string, any>;
@@ -36,8 +36,9 @@ mocksModule.MockMonitor.prototype.registerResource = function (req: any, callbac
     return previousRegister.call(this, req, callback);
 };
 
-describe("Validation: ValidationRun's serialized provider against real services", function () {
+describe("Validation: ValidationRun through the provider plugin (gRPC) against real services", function () {
     this.timeout(300_000);
+    let plugin: PluginProcess;
     let root: string;
     let files: StaticFileServer;
     let registry: TestRegistry;
@@ -58,6 +59,7 @@ describe("Validation: ValidationRun's serialized provider against real services"
             console.warn(`    skipped: ${message}`);
             this.skip();
         }
+        plugin = await PluginProcess.start();
         root = fs.mkdtempSync(path.join(os.tmpdir(), "validation-manifests-"));
         writeManifestsTree(root, ["4.2.13", "4.3.0"]);
         files = await startStaticFileServer(root);
@@ -88,6 +90,11 @@ describe("Validation: ValidationRun's serialized provider against real services"
     });
 
     after(async function () {
+        if (plugin) {
+            transcript.push(plugin.transcript());
+            assert.ok(plugin.alive, "the plugin process ended during the tests");
+            await plugin.stop();
+        }
         pusher?.cleanup();
         await files?.stop();
         await registry?.stop();
@@ -126,14 +133,14 @@ describe("Validation: ValidationRun's serialized provider against real services"
             options,
         );
         const registration = one(registrations, TYPE);
-        const { __provider, ...inputs } = registration.inputs;
-        assert.strictEqual(typeof __provider, "string");
-        return { registration, provider: __provider as string, inputs, component };
+        assert.ok(!("__provider" in registration.inputs), "the inputs (the state) hold no code");
+        return { registration, provider: registration.name, inputs: registration.wireInputs, component };
     }
 
+    /** One call to the plugin (`provider` is the resource's name); properties stay in their wire form. */
     async function call<T = Props>(provider: string, method: ProviderMethod, ...args: unknown[]): Promise<T> {
         try {
-            const { result, output } = await callProvider<T>(provider, method, args);
+            const { result, output } = await callPlugin<T>(plugin, TYPE, provider, method, args);
             // The logs and the reports (the state itself holds the inputs, passwords included, as secrets).
             const outputs = (result as { outs?: Props; props?: Props } | null)?.outs ?? (result as { props?: Props } | null)?.props;
             transcript.push(output, JSON.stringify(outputs?.report ?? []));
@@ -154,13 +161,12 @@ describe("Validation: ValidationRun's serialized provider against real services"
         assert.fail("expected the call to fail");
     }
 
-    it("registers palette-airgap:validate:Validation with a ValidationRun whose passwords are secret and whose provider captures none", async function () {
-        const { registration, provider } = await program();
+    it("registers palette-airgap:validate:Validation with a ValidationRun whose passwords are secret and which holds no code", async function () {
+        const { registration } = await program();
         assert.strictEqual(registration.type, TYPE);
+        assert.strictEqual(registration.custom, true);
         assert.deepStrictEqual(registration.secretPaths.sort(), ["registryPassword", "vspherePassword"]);
         assert.deepStrictEqual(secretOutputs.get("palette-validation")?.sort(), ["registryPassword", "vspherePassword"]);
-        assert.ok(!provider.includes(registry.password) && !provider.includes(vc.password), "the serialized provider captured a secret");
-        assert.ok(!/require\("[^"]*\.ts"\)/.test(provider), "the serialized provider requires no .ts file itself");
         assert.strictEqual(registration.inputs.triggers, '["/tmp/spectro-manifests-1732550000.zip"]');
         assert.strictEqual(registration.inputs.packBase, "spectro-packs");
         assert.strictEqual(registration.inputs.imageBase, "spectro-images");
@@ -175,7 +181,8 @@ describe("Validation: ValidationRun's serialized provider against real services"
         before(async function () {
             ({ provider, inputs } = await program());
             const checked = await call<{ inputs: Props; failures?: unknown[] }>(provider, "check", {}, inputs);
-            assert.strictEqual(checked.failures, undefined);
+            assert.deepStrictEqual(checked.failures, []);
+            assert.deepStrictEqual(secretPaths(checked.inputs).sort(), ["registryPassword", "vspherePassword"], "check returns the passwords as secrets");
             inputs = checked.inputs;
         });
 
@@ -183,6 +190,7 @@ describe("Validation: ValidationRun's serialized provider against real services"
             const created = await call<{ id: string; outs: ValidationOutputs }>(provider, "create", inputs);
             id = created.id;
             state = created.outs;
+            assert.deepStrictEqual(secretPaths(state).sort(), ["registryPassword", "vspherePassword"], "create returns the passwords as secrets");
             assert.match(id, /^validation-/);
             assert.strictEqual(state.passed, true);
             assert.strictEqual(state.report.length, 3);
@@ -205,7 +213,8 @@ describe("Validation: ValidationRun's serialized provider against real services"
                 assert.strictEqual(read.props.passed, false);
                 assert.strictEqual(read.props.report[0], `FAIL manifests: GET ${files.url}/roar/nickfury/versions.yaml: HTTP 404: unzip the spectro-manifests zip so that roar/ is at the web root`);
                 assert.ok(read.props.report[1].startsWith("ok   registry:") && read.props.report[2].startsWith("ok   template:"));
-                assert.strictEqual(read.props.registryPassword, registry.password, "the state keeps the inputs (secret through additionalSecretOutputs)");
+                assert.strictEqual((unwrapSecrets(read.props) as Props).registryPassword, registry.password, "the state keeps the inputs");
+                assert.deepStrictEqual(secretPaths(read.props).sort(), ["registryPassword", "vspherePassword"], "read returns the passwords as secrets");
                 const diff = await call<{ changes: boolean; replaces: string[] }>(provider, "diff", id, read.props, inputs);
                 assert.deepStrictEqual([diff.changes, diff.replaces], [true, []]);
                 const update = await rejection(call(provider, "update", id, read.props, inputs));
@@ -277,7 +286,7 @@ describe("Validation: ValidationRun's serialized provider against real services"
         assert.ok(!reasons.includes(registry.password) && !reasons.includes(vc.password), reasons);
         const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
         const preview = await call<{ failures?: unknown[] }>(provider, "check", {}, { scarUrl: unknown, vsphereServer: unknown, vsphereUser: "u", vspherePassword: unknown, datacenter: "DC0", templateFolder: unknown, templateName: unknown });
-        assert.strictEqual(preview.failures, undefined, "values unknown during preview are not failures");
+        assert.deepStrictEqual(preview.failures, [], "values unknown during preview are not failures");
     });
 
     it("the component's report and passed outputs are the run's", async function () {

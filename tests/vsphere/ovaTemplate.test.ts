@@ -1,8 +1,9 @@
 /**
  * OvaTemplate against a real vSphere simulator (vcsim from Debian's govmomi). The program runs
- * under the SDK's mock engine with a stack config pointing at vcsim; the dynamic resource it
- * registers is then driven exactly as Pulumi's dynamic-provider host would: its serialized
- * provider, in a separate plain Node process, with the inputs the program produced.
+ * under the SDK's mock engine with a stack config pointing at vcsim; the custom resource it
+ * registers (`palette-airgap:vsphere:OvaTemplateImport`) is then driven as the engine drives it:
+ * the provider plugin started as an executable in an empty working directory, over gRPC, with
+ * the inputs the program produced (secrets as protocol secrets).
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -12,23 +13,24 @@ import * as os from "os";
 import * as path from "path";
 import { VsphereSoapClient } from "../../components/vsphere/soapClient";
 import type { ManagedObjectRef } from "../../components/vsphere/vimTypes";
-import { callProvider, serializedProvider } from "../support/dynamicProvider";
+import { callPlugin, PluginProcess, secretPaths, type ProviderMethod } from "../support/plugin";
 import { buildTestOva, TestOva } from "../support/ovaBuilder";
 import { findResource, runStack, TEST_SECRETS } from "../support/stackHarness";
 import { startVcsim, Vcsim } from "../support/vcsim";
 
 type Props = Record<string, any>;
-const DYNAMIC_TYPE = "pulumi-nodejs:dynamic/vsphere:OvaTemplateImport";
+const TYPE = "palette-airgap:vsphere:OvaTemplateImport";
 const FOLDER = "spectro-templates";
 
-describe("OvaTemplate against vcsim (program under the SDK's mock engine, provider in its own process)", function () {
+describe("OvaTemplate against vcsim (program under the SDK's mock engine, the provider plugin over gRPC)", function () {
     this.timeout(180_000);
+    let plugin: PluginProcess;
     let vc: Vcsim;
     let client: VsphereSoapClient;
     let workDir: string;
     let ova: TestOva;
 
-    /** The provider and inputs the program registers for a stack config aimed at vcsim. */
+    /** The resource name and the inputs (as Check returns them) the program registers for a stack config aimed at vcsim. */
     async function programFor(overrides: Record<string, unknown> = {}): Promise<{ provider: string; inputs: Props }> {
         const run = await runStack("harbor-lab", {
             overrides: {
@@ -45,16 +47,24 @@ describe("OvaTemplate against vcsim (program under the SDK's mock engine, provid
             },
             secrets: { vspherePassword: vc.password, registryPassword: TEST_SECRETS.registryPassword, fileServerSshPrivateKey: TEST_SECRETS.fileServerSshPrivateKey },
         });
-        const [resource] = findResource(run, DYNAMIC_TYPE);
+        const [resource] = findResource(run, TYPE);
         assert.ok(resource, "the program registered no OvaTemplateImport");
         assert.deepStrictEqual(resource.secretPaths.filter((p) => p === "password"), ["password"]);
-        const { __provider, ...inputs } = resource.inputs;
-        return { provider: serializedProvider(resource), inputs: inputs as Props };
+        assert.ok(!("__provider" in resource.inputs), "no code in the inputs (the state)");
+        const checked = await provider<{ inputs: Props; failures: unknown[] }>("check", resource.name, {}, resource.wireInputs);
+        assert.deepStrictEqual(checked.result.failures, []);
+        return { provider: resource.name, inputs: checked.result.inputs };
     }
 
-    async function provider<T = Props>(method: "check" | "diff" | "create" | "read" | "update" | "delete", serialized: string, ...args: unknown[]): Promise<{ result: T; output: string }> {
-        const call = await callProvider<T>(serialized, method, args);
-        assert.ok(!call.output.includes(vc.password), `the provider printed the vSphere password during ${method}`);
+    /** One call to the plugin; the password must never be printed and must come back as a secret. */
+    async function provider<T = Props>(method: ProviderMethod, name: string, ...args: unknown[]): Promise<{ result: T; output: string }> {
+        const call = await callPlugin<T>(plugin, TYPE, name, method, args);
+        assert.ok(!call.output.includes(vc.password), `the plugin printed the vSphere password during ${method}`);
+        const result = call.result as { inputs?: Props; outs?: Props; props?: Props };
+        const properties = result?.inputs ?? result?.outs ?? result?.props;
+        if (properties) {
+            assert.deepStrictEqual(secretPaths(properties), ["password"], `${method} returns the password as a secret, and nothing else`);
+        }
         return call;
     }
 
@@ -75,6 +85,7 @@ describe("OvaTemplate against vcsim (program under the SDK's mock engine, provid
     }
 
     before(async () => {
+        plugin = await PluginProcess.start();
         vc = await startVcsim();
         client = await VsphereSoapClient.login(vc.connection());
         workDir = fs.mkdtempSync(path.join(os.tmpdir(), "ova-template-"));
@@ -86,6 +97,11 @@ describe("OvaTemplate against vcsim (program under the SDK's mock engine, provid
     });
 
     after(async () => {
+        if (plugin) {
+            assert.ok(plugin.alive, "the plugin process ended during the tests");
+            assert.ok(!plugin.transcript().includes(vc.password), "the plugin logged the vSphere password");
+            await plugin.stop();
+        }
         await client?.logout();
         await vc?.stop();
         fs.rmSync(workDir, { recursive: true, force: true });
