@@ -100,6 +100,7 @@ export class AirgapEnvironment extends pulumi.ComponentResource {
                 resourcePool: vsphere.resourcePool,
                 source: args.ova.source,
                 sourceCaFile: args.ova.caFile,
+                sourceAuthorization: args.ova.authorization,
                 sha256: args.ova.sha256,
                 templateName: args.ova.templateName,
                 markAsTemplate: args.ova.markAsTemplate,

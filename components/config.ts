@@ -235,10 +235,9 @@ function readVsphere(reader: ConfigReader): VsphereSettings {
     const allowUnverifiedSsl = reader.boolean("vsphereAllowUnverifiedSsl");
     const caFile = reader.absolutePath("vsphereCaFile");
     const datacenter = reader.requiredString("datacenter");
-    reader.check("datacenter", datacenter, (name) => {
-        const problem = vsphereNameProblem(name);
-        return problem?.includes(" / ") ? `${shown(name)} is a path; give the datacenter's own name (a / in a vSphere name is stored as %2f), e.g. ${configKey("datacenter").example}` : problem;
-    });
+    reader.check("datacenter", datacenter, (name) =>
+        name.includes("/") ? `${shown(name)} is a path; give the datacenter's own name (a / in a vSphere name is stored as %2f), e.g. ${configKey("datacenter").example}` : vsphereNameProblem(name),
+    );
     return {
         server: reader.host("vsphereServer"),
         user: reader.requiredString("vsphereUser"),
@@ -456,7 +455,7 @@ function readFileServer(reader: ConfigReader): FileServerSettings {
     }
     const privateKey = reader.secret("fileServerSshPrivateKey", false);
     const vmFolder = reader.optionalString("fileServerVmFolder");
-    if ((publicKey === undefined) !== (privateKey === undefined)) {
+    if ((publicKey === undefined) !== (privateKey === undefined) && !reader.isRefused("fileServerSshPublicKey")) {
         reader.problem("fileServerSshPrivateKey", `set both fileServerSshPublicKey and fileServerSshPrivateKey: the key publishes the manifests over SSH`);
     }
     settings.vm = {
@@ -576,6 +575,11 @@ class ConfigReader {
             this.refuse(key, control);
         }
         return value;
+    }
+
+    /** True when the key's raw value was refused (its absence then is not a further problem). */
+    isRefused(key: string): boolean {
+        return this.refusedKeys.has(key);
     }
 
     private refuse(key: string, message: string): void {

@@ -17,7 +17,7 @@ export interface CustomResourceType {
 }
 
 export const CUSTOM_RESOURCES: readonly CustomResourceType[] = [
-    { token: OVA_TEMPLATE_IMPORT_TOKEN, provider: ovaTemplateProvider, secretProperties: ["password"] },
+    { token: OVA_TEMPLATE_IMPORT_TOKEN, provider: ovaTemplateProvider, secretProperties: ["password", "sourceAuthorization"] },
     { token: HARBOR_PROJECT_TOKEN, provider: harborProjectProvider, secretProperties: ["password"] },
     { token: VALIDATION_RUN_TOKEN, provider: validationProvider, secretProperties: ["registryPassword", "vspherePassword"] },
 ];

@@ -28,6 +28,8 @@ export interface OvaImportRequest extends OvaTemplatePlacement {
     source: string;
     /** CA file for an https OVA mirror. */
     sourceCaFile?: string;
+    /** Secret Authorization header value for the mirror (config ovaSourceUsername/ovaSourcePassword or ovaSourceToken). */
+    sourceAuthorization?: string;
     /** Expected sha256 of the whole OVA file; checked before the import is completed. */
     expectedSha256?: string;
     templateName: string;
@@ -238,7 +240,7 @@ async function importUnderName(
     name: string,
     log: ProgressLog,
 ): Promise<{ vm: ManagedObjectRef }> {
-    const ova = await openOva(request.source, { expectedSha256: request.expectedSha256, caFile: request.sourceCaFile });
+    const ova = await openOva(request.source, { expectedSha256: request.expectedSha256, caFile: request.sourceCaFile, authorization: request.sourceAuthorization || undefined });
     let lease: ManagedObjectRef | undefined;
     let vm: ManagedObjectRef | undefined;
     try {

@@ -20,6 +20,11 @@ export interface OvaSourceOptions {
     maxRedirections?: number;
     /** Milliseconds to wait for the response headers, and then between two body chunks (http(s) only). Default: 300000. */
     timeoutMs?: number;
+    /**
+     * Secret `Authorization` header value for the mirror (`Basic …` or `Bearer …`); https only.
+     * Never printed; not sent on along a redirect to another origin (undici drops it there).
+     */
+    authorization?: string;
 }
 
 /** An opened OVA source. */
@@ -104,6 +109,9 @@ async function openHttp(url: string, display: string, https: boolean, opts: OvaS
             throw new Error(`OVA source ${display}: cannot read the CA file ${opts.caFile}: ${(e as Error).message}`);
         }
     }
+    if (opts.authorization && !https) {
+        throw new Error(`OVA source ${display}: refusing to send the mirror's credentials over plain http://; serve the OVA over https://`);
+    }
     const timeout = opts.timeoutMs ?? 300_000;
     // A dedicated agent: its TLS settings apply to this download only, and closing it when the
     // body ends releases the connection.
@@ -121,6 +129,7 @@ async function openHttp(url: string, display: string, https: boolean, opts: OvaS
             method: "GET",
             dispatcher: agent,
             maxRedirections: opts.maxRedirections ?? 5,
+            ...(opts.authorization ? { headers: { authorization: opts.authorization } } : {}),
             highWaterMark: 1024 * 1024,
         });
     } catch (e) {
@@ -133,11 +142,21 @@ async function openHttp(url: string, display: string, https: boolean, opts: OvaS
         await res.body.dump().catch(() => undefined);
         await agent.destroy().catch(() => undefined);
         const where = res.statusCode >= 300 && res.statusCode < 400 ? ` (redirect to ${res.headers.location ?? "?"} not followed)` : "";
-        throw new Error(`OVA source ${display}: HTTP ${res.statusCode}${where}`);
+        throw new Error(`OVA source ${display}: HTTP ${res.statusCode}${where}${authenticationHint(res.statusCode, Boolean(opts.authorization))}`);
     }
     const lenHeader = res.headers["content-length"];
     const len = typeof lenHeader === "string" && /^\d+$/.test(lenHeader) ? Number(lenHeader) : undefined;
     const body = res.body as unknown as Readable;
     body.once("close", closeAgent);
     return { stream: body, size: len, displayName: display };
+}
+
+/** What a 401/403 from the mirror means for the configuration (the credentials themselves are never shown). */
+function authenticationHint(status: number, sentCredentials: boolean): string {
+    if (status !== 401 && status !== 403) {
+        return "";
+    }
+    return sentCredentials
+        ? ": the mirror refused the credentials (check ovaSourceUsername and ovaSourcePassword, or ovaSourceToken)"
+        : ": the mirror needs authentication: set ovaSourceUsername and ovaSourcePassword (--secret), or ovaSourceToken (--secret)";
 }

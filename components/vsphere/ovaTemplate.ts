@@ -36,6 +36,8 @@ export interface OvaTemplateArgs {
     source: string;
     /** CA file for an https OVA mirror. Default: the system store. */
     sourceCaFile?: pulumi.Input<string>;
+    /** Authorization header value for an https OVA mirror (`Basic …`/`Bearer …`); kept secret. Default: none. */
+    sourceAuthorization?: pulumi.Input<string>;
     /** Expected sha256 of the whole OVA. Default: none (the OVA's own manifest is always checked). */
     sha256?: pulumi.Input<string>;
     /** Template name; must start with r_. Default: ovaTemplateName(source). */
@@ -79,6 +81,7 @@ export class OvaTemplate extends pulumi.ComponentResource {
                 resourcePool: args.resourcePool,
                 source: args.source,
                 sourceCaFile: args.sourceCaFile,
+                ...(args.sourceAuthorization !== undefined ? { sourceAuthorization: pulumi.secret(args.sourceAuthorization) } : {}),
                 expectedSha256: pulumi.output(args.sha256).apply((sha) => sha?.toLowerCase()),
                 sourceFingerprint: args.sha256 ? undefined : localFileFingerprint(args.source),
                 templateName,
@@ -115,7 +118,7 @@ export class OvaTemplateImport extends pulumi.CustomResource {
             OVA_TEMPLATE_IMPORT_TOKEN,
             name,
             { ...args, moid: undefined, inventoryPath: undefined, ovaSha256: undefined, observedName: undefined },
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["password"] }),
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["password", "sourceAuthorization"] }),
         );
     }
 }

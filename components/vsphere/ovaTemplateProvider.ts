@@ -31,6 +31,8 @@ export interface OvaTemplateInputs extends OvaTemplatePlacement {
     caFile?: string;
     source: string;
     sourceCaFile?: string;
+    /** Secret: the mirror's Authorization header value. */
+    sourceAuthorization?: string;
     expectedSha256?: string;
     /** Size and modification time of a local OVA when no sha256 is configured: a new file is a new OVA. */
     sourceFingerprint?: string;
@@ -58,7 +60,7 @@ export const REPLACE_ON_CHANGE: (keyof OvaTemplateInputs)[] = [
     "source", "expectedSha256", "sourceFingerprint", "diskProvisioning",
 ];
 /** Inputs fixed in place by update. */
-const UPDATE_IN_PLACE: (keyof OvaTemplateInputs)[] = ["templateName", "markAsTemplate", "user", "password", "allowUnverifiedSsl", "caFile", "sourceCaFile"];
+const UPDATE_IN_PLACE: (keyof OvaTemplateInputs)[] = ["templateName", "markAsTemplate", "user", "password", "allowUnverifiedSsl", "caFile", "sourceCaFile", "sourceAuthorization"];
 
 /** Closed set of the OVF import's disk provisioning. */
 export const DISK_PROVISIONING: readonly OvfDiskProvisioning[] = ["thin", "thick", "eagerZeroedThick"];

@@ -4,7 +4,7 @@
  */
 import * as assert from "assert";
 import { ConfigError } from "../../components";
-import { StackRun, TEST_SECRETS, lastRun, runStack } from "../support/stackHarness";
+import { TEST_SECRETS, runStackExpectingConfigError } from "../support/stackHarness";
 
 interface BadConfig {
     label: string;
@@ -69,17 +69,8 @@ const BAD_CONFIGS: BadConfig[] = [
 ];
 
 async function expectConfigError(bad: BadConfig): Promise<ConfigError> {
-    let run: StackRun | undefined;
-    let caught: unknown;
-    try {
-        run = await runStack(bad.stack, { overrides: bad.overrides, remove: bad.remove, secrets: bad.secrets ?? (bad.stack === "harbor-lab" ? harborSecrets : undefined) });
-    } catch (error) {
-        caught = error;
-    }
-    assert.ok(caught, `expected a config error, got a run with ${run?.resources.length} resources`);
-    assert.strictEqual((caught as Error).name, "ConfigError", `expected ConfigError, got ${(caught as Error).stack}`);
-    assert.deepStrictEqual(lastRun().resources.map((resource) => resource.name), [], "resources were registered before the config error");
-    return caught as ConfigError;
+    const secrets = bad.secrets ?? (bad.stack === "harbor-lab" ? harborSecrets : undefined);
+    return (await runStackExpectingConfigError(bad.stack, { overrides: bad.overrides, remove: bad.remove, secrets })) as ConfigError;
 }
 
 describe("stack config validation (program under the SDK's mock engine)", () => {

@@ -100,7 +100,7 @@ describe("stack files (program under the SDK's mock engine)", () => {
                 assert.strictEqual(imported.inputs.templateName, "r_u-2204-0-k-12510-0");
                 assert.strictEqual(imported.inputs.markAsTemplate, true);
                 assert.deepStrictEqual(imported.secretPaths, ["password"]);
-                assert.deepStrictEqual(imported.additionalSecretOutputs, ["password"], "the password output must be stored as a secret");
+                assert.deepStrictEqual(imported.additionalSecretOutputs, ["password", "sourceAuthorization"], "the password and the mirror's credentials must be stored as secrets");
                 assert.strictEqual(imported.custom, true);
                 const pluginResources = run.resources.filter((resource) => resource.type.startsWith("palette-airgap:") && resource.custom);
                 const expected = ["palette-airgap:validate:ValidationRun", "palette-airgap:vsphere:OvaTemplateImport"];

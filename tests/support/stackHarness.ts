@@ -4,6 +4,7 @@
  * Returns every registered resource with its inputs as the engine received them, including
  * which input paths were sent as secrets.
  */
+import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
@@ -117,8 +118,9 @@ export async function runStack(stack: string, options: RunOptions = {}): Promise
     const secrets = options.secrets ?? secretsFor(stack);
     const allConfig: Record<string, string> = {};
     for (const [key, value] of Object.entries(plain)) {
-        // The CLI hands structured values (lists, booleans, numbers) to programs JSON-encoded.
-        allConfig[`palette-airgap:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+        // The CLI hands structured values (lists, booleans, numbers) to programs JSON-encoded, and a
+        // YAML null as an empty string (pulumi/pulumi#19483).
+        allConfig[`palette-airgap:${key}`] = typeof value === "string" ? value : value === null ? "" : JSON.stringify(value);
     }
     for (const [key, value] of Object.entries(secrets)) {
         allConfig[`palette-airgap:${key}`] = value;
@@ -162,6 +164,24 @@ export async function runStack(stack: string, options: RunOptions = {}): Promise
         lastRunResult = run;
     }
     return run;
+}
+
+/**
+ * Runs `stack` expecting the program to fail with a ConfigError before registering anything;
+ * returns the error. Fails the test when the run succeeds, fails otherwise, or registered a resource.
+ */
+export async function runStackExpectingConfigError(stack: string, options: RunOptions = {}): Promise<Error> {
+    let run: StackRun | undefined;
+    let caught: unknown;
+    try {
+        run = await runStack(stack, options);
+    } catch (error) {
+        caught = error;
+    }
+    assert.ok(caught, `expected a config error, got a run with ${run?.resources.length} resources`);
+    assert.strictEqual((caught as Error).name, "ConfigError", `expected ConfigError, got ${(caught as Error).stack}`);
+    assert.deepStrictEqual(lastRun().resources.map((resource) => resource.name), [], "resources were registered before the config error");
+    return caught as Error;
 }
 
 let lastRunResult: StackRun | undefined;
