@@ -4,11 +4,15 @@
  * config v2) and `guestinfo.userdata` (#cloud-config), both base64.
  *
  * Nothing is installed at boot (air gap): the user data writes an nginx site and a systemd unit
- * for a `python3 -m http.server` fallback, and a small script, run once by `runcmd`, enables nginx
- * when the template has it and the fallback unit otherwise. Both are enabled services, so the file
- * server survives reboots. With TLS, the certificate and key are written too (the key makes the
- * user data a secret: see ManifestFileServer), nginx serves HTTPS, and the fallback is a small
- * Python wrapper that serves over an `ssl.SSLContext`.
+ * for a python3 fallback (FILE_SERVER_PY, Python's http.server), and a small script, run once by
+ * `runcmd`, enables nginx when the template has it and the fallback unit otherwise. Both are
+ * enabled services, so the file server survives reboots. With TLS, the certificate and key are
+ * written too (the key makes the user data a secret: see ManifestFileServer), and both serve HTTPS.
+ *
+ * Neither server follows a link below the web root (issue 9: a release holding `roar/leak -> /etc`
+ * served /etc/passwd): nginx has `disable_symlinks on from=$document_root`, the fallback answers
+ * 404 for any path that goes through a link. The web root itself is a link (the publish script's
+ * atomic swap) and keeps working.
  *
  * Everything here is pure (strings in, strings out), so tests/fileserver/cloudInit.test.ts runs
  * the results through Debian's cloud-init (schema, VMware datasource, network parser).
@@ -27,8 +31,8 @@ export const FALLBACK_UNIT = "palette-manifests.service";
 export const NGINX_SITE_PATH = "/etc/nginx/conf.d/palette-manifests.conf";
 /** The script runcmd runs once: enables nginx or the fallback unit. */
 export const ENABLE_SCRIPT_PATH = "/usr/local/sbin/palette-manifests-enable";
-/** The python HTTPS wrapper of the fallback (TLS only). */
-export const HTTPS_SERVER_PATH = "/usr/local/lib/palette-manifests/https_server.py";
+/** The python fallback server (FILE_SERVER_PY), HTTP or HTTPS. */
+export const FILE_SERVER_PATH = "/usr/local/lib/palette-manifests/file_server.py";
 /** TLS certificate and key on the VM. */
 export const TLS_CERT_PATH = `${CONFIG_DIR}/tls/server.crt`;
 export const TLS_KEY_PATH = `${CONFIG_DIR}/tls/server.key`;
@@ -143,12 +147,12 @@ export function cloudConfig(spec: CloudInitSpec): string {
         { path: `${CONFIG_DIR}/nginx-site.conf`, owner: "root:root", permissions: "0644", content: nginxSite({ port: spec.port, webRoot, tls: tlsPaths }) },
         { path: `/etc/systemd/system/${FALLBACK_UNIT}`, owner: "root:root", permissions: "0644", content: fallbackUnit({ port: spec.port, webRoot, tls: tlsPaths }) },
         { path: ENABLE_SCRIPT_PATH, owner: "root:root", permissions: "0755", content: enableScript() },
+        { path: FILE_SERVER_PATH, owner: "root:root", permissions: "0755", content: FILE_SERVER_PY },
     ];
     if (spec.tls) {
         writeFiles.push(
             { path: TLS_CERT_PATH, owner: "root:root", permissions: "0644", content: ensureNewline(spec.tls.certPem) },
             { path: TLS_KEY_PATH, owner: "root:root", permissions: "0600", content: ensureNewline(spec.tls.keyPem) },
-            { path: HTTPS_SERVER_PATH, owner: "root:root", permissions: "0755", content: HTTPS_SERVER_PY },
         );
     }
     const document = {
@@ -180,7 +184,9 @@ export function cloudConfig(spec: CloudInitSpec): string {
 /**
  * The nginx server block: serves webRoot (a symlink the publish script swaps; nginx resolves it
  * per request) on `port`, over TLS when `tls` paths are given. Also used by docker mode, with the
- * paths inside the container.
+ * paths inside the container. `disable_symlinks on from=$document_root`: the web root link is not
+ * checked, every link below it is refused (403), whoever owns it (releases are unpacked as root,
+ * so `if_not_owner` would let a root-made link to /etc through).
  */
 export function nginxSite(options: { port: number; webRoot: string; tls?: { cert: string; key: string } }): string {
     const lines = [
@@ -200,7 +206,7 @@ export function nginxSite(options: { port: number; webRoot: string; tls?: { cert
     lines.push(
         `    root ${options.webRoot};`,
         "    autoindex on;",
-        "    disable_symlinks off;",
+        "    disable_symlinks on from=$document_root;",
         "    location / {",
         "        try_files $uri $uri/ =404;",
         "    }",
@@ -211,18 +217,18 @@ export function nginxSite(options: { port: number; webRoot: string; tls?: { cert
 }
 
 /**
- * The python fallback unit. Plain HTTP: `python3 -m http.server` as a dynamic user with only the
- * capability to bind a low port. HTTPS: the wrapper starts as root, loads the key, binds, and
- * drops to `nobody` before serving.
+ * The python fallback unit (FILE_SERVER_PY). Plain HTTP: as a dynamic user with only the
+ * capability to bind a low port. HTTPS: it starts as root, loads the key, binds, and drops to
+ * `nobody` before serving.
  */
 export function fallbackUnit(options: { port: number; webRoot: string; tls?: { cert: string; key: string } }): string {
     const service = options.tls
         ? [
-              `ExecStart=/usr/bin/python3 ${HTTPS_SERVER_PATH} --port ${options.port} --directory ${options.webRoot} --cert ${options.tls.cert} --key ${options.tls.key} --user nobody`,
+              `ExecStart=/usr/bin/python3 ${FILE_SERVER_PATH} --port ${options.port} --directory ${options.webRoot} --cert ${options.tls.cert} --key ${options.tls.key} --user nobody`,
               "CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_SETUID CAP_SETGID",
           ]
         : [
-              `ExecStart=/usr/bin/python3 -m http.server ${options.port} --directory ${options.webRoot}`,
+              `ExecStart=/usr/bin/python3 ${FILE_SERVER_PATH} --port ${options.port} --directory ${options.webRoot}`,
               "DynamicUser=yes",
               "AmbientCapabilities=CAP_NET_BIND_SERVICE",
               "CapabilityBoundingSet=CAP_NET_BIND_SERVICE",
@@ -268,18 +274,25 @@ export function enableScript(): string {
         "    systemctl daemon-reload",
         `    systemctl enable ${FALLBACK_UNIT}`,
         `    systemctl restart ${FALLBACK_UNIT}`,
-        "    echo 'palette-manifests: nginx not found, serving with python3 -m http.server'",
+        "    echo 'palette-manifests: nginx not found, serving with the python3 fallback'",
         "fi",
         "",
     ].join("\n");
 }
 
-/** The python HTTPS fallback: SimpleHTTPRequestHandler behind an ssl.SSLContext, TLS handshakes in the worker threads. */
-export const HTTPS_SERVER_PY = `#!/usr/bin/python3
-"""Serve a directory over HTTPS (Palette manifests fallback when nginx is not installed).
+/**
+ * The python fallback: Python's SimpleHTTPRequestHandler confined to the release the web root link
+ * points at (a path through any link below the web root is answered 404, as nginx's
+ * disable_symlinks does), over HTTP, or over HTTPS behind an ssl.SSLContext with the TLS
+ * handshakes in the worker threads.
+ */
+export const FILE_SERVER_PY = `#!/usr/bin/python3
+"""Serve a directory over HTTP or HTTPS (Palette manifests fallback when nginx is not installed).
 
-Generated by palette-airgap. Loads the certificate and key and binds the port with the
-privileges it is started with, then drops to --user (when root) before serving.
+Generated by palette-airgap. The directory may be a symbolic link (it is swapped to publish a new
+release); no link below it is followed. With --cert/--key it serves HTTPS: it loads the certificate
+and key and binds the port with the privileges it is started with, then drops to --user (when
+root) before serving.
 """
 import argparse
 import functools
@@ -288,6 +301,20 @@ import os
 import pwd
 import socket
 import ssl
+
+
+class ConfinedHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves a file only when no component of its path below the web root is a link."""
+
+    def send_head(self):
+        path = self.translate_path(self.path)
+        root = os.path.realpath(self.directory)
+        relative = os.path.relpath(os.path.normpath(path), os.path.normpath(self.directory))
+        expected = os.path.normpath(os.path.join(root, relative)) if relative != "." else root
+        if relative.startswith("..") or os.path.realpath(path) != expected:
+            self.send_error(404, "File not found")
+            return None
+        return super().send_head()
 
 
 class TLSServer(http.server.ThreadingHTTPServer):
@@ -318,23 +345,26 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--directory", required=True)
-    parser.add_argument("--cert", required=True)
-    parser.add_argument("--key", required=True)
+    parser.add_argument("--cert")
+    parser.add_argument("--key")
     parser.add_argument("--bind", default="")
     parser.add_argument("--user", default="nobody")
     args = parser.parse_args()
 
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(args.cert, args.key)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=args.directory)
-    server = TLSServer((args.bind, args.port), handler, context)
+    handler = functools.partial(ConfinedHandler, directory=args.directory)
+    if args.cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(args.cert, args.key)
+        server = TLSServer((args.bind, args.port), handler, context)
+    else:
+        server = http.server.ThreadingHTTPServer((args.bind, args.port), handler)
     if os.geteuid() == 0:
         user = pwd.getpwnam(args.user)
         os.setgroups([])
         os.setgid(user.pw_gid)
         os.setuid(user.pw_uid)
-    print("palette-manifests: serving %s over HTTPS on port %d" % (args.directory, args.port), flush=True)
+    print("palette-manifests: serving %s over %s on port %d" % (args.directory, "HTTPS" if args.cert else "HTTP", args.port), flush=True)
     server.serve_forever()
 
 

@@ -45,7 +45,7 @@ import {
     getVirtualMachineOutput,
 } from "../vsphere/vsphereSdk";
 import { DEFAULT_WEB_ROOT, buildCloudInit, guestinfoExtraConfig, nginxSite } from "./cloudInit";
-import { parsePublishedRelease, publishManifestsScript, remoteBashCommand, unpublishManifestsScript } from "./publishScript";
+import { parsePublishedRelease, publishManifestsScript, remoteBashCommand, unpublishManifestsScript, waitForCloudInitCommand } from "./publishScript";
 
 /** Where the vm-mode VM goes. `loadConfig().vsphere` fits as it is (its other fields are ignored). */
 export interface FileServerPlacement {
@@ -178,7 +178,7 @@ export class ManifestFileServer extends pulumi.ComponentResource {
                     connection,
                     // cloud-init writes the user, its sudo rule and the web server: wait for it to finish.
                     create: pulumi.all([remoteZip, sha256]).apply(([zip, digest]) =>
-                        `cloud-init status --wait >/dev/null 2>&1 || true; ${remoteBashCommand(publishManifestsScript({ zipPath: zip, sha256: digest, webRoot, keepReleases, sudo: true }))}`,
+                        `${waitForCloudInitCommand()}; ${remoteBashCommand(publishManifestsScript({ zipPath: zip, sha256: digest, webRoot, keepReleases, sudo: true }))}`,
                     ),
                     delete: remoteBashCommand(unpublishManifestsScript({ webRoot, sudo: true })),
                     triggers,

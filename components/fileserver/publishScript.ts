@@ -8,12 +8,24 @@
  * ```
  * /srv/palette-manifests                 symlink -> palette-manifests.releases/<release> (relative)
  * /srv/palette-manifests.releases/
+ *     .palette-airgap                    the marker: this directory and the link were made by palette-airgap
  *     <sha256[0:16]>-<epoch>/            one unzipped manifests zip (roar/nickfury/versions.yaml, ...)
  *     <sha256[0:16]>-<epoch>.sha256      the full sha256 of the zip it came from
  *     .staging-<release>/                while unzipping (removed on failure and at the next run)
  * /srv/palette-manifests.palette-airgap-new   the temporary symlink, only during the swap
- * /srv/palette-manifests.pre-palette-airgap   a real directory found at webRoot the first time, moved aside once
  * ```
+ *
+ * It replaces and removes only what it made (issue 9): webRoot must be absent, an empty
+ * directory, or a symlink into a releases directory holding the marker (a releases directory of an
+ * earlier version, without the marker but holding only releases, is adopted). A webRoot that holds
+ * anything else (`/home/ubuntu`, `/bin -> usr/bin`, a directory published by hand) stops the publish
+ * with nothing changed, naming what is there; unpublish leaves such paths alone too.
+ *
+ * Every entry of the zip is checked before anything is unpacked: only regular files and
+ * directories with relative names inside the release (no symlink, device, FIFO or socket entry, no
+ * absolute name, no `..`), at most MAX_ZIP_ENTRIES of them; the unpacked tree is checked again
+ * (nothing but regular files with one link and directories) before it is swapped in. A refused zip
+ * names the entry and leaves the current release served.
  *
  * The web server serves webRoot; the swap is `mv -T` of a new symlink over it (one rename(2)),
  * so `roar/nickfury/versions.yaml` is never missing while a new zip is published. The epoch of a
@@ -52,6 +64,10 @@ export const VERSIONS_YAML = "roar/nickfury/versions.yaml";
 /** Length of the sha256 prefix in release directory names. */
 export const RELEASE_SHA_PREFIX_LENGTH = 16;
 export const DEFAULT_KEEP_RELEASES = 1;
+/** Entries a manifests zip may hold (a real one holds a few thousand); more is refused before unpacking. */
+export const MAX_ZIP_ENTRIES = 100_000;
+/** The file in the releases directory that says palette-airgap made it (and the webRoot link into it). */
+export const OWNER_MARKER = ".palette-airgap";
 
 /** `<webRoot>.releases`: where the releases are unzipped. */
 export function releasesDirOf(webRoot: string): string {
@@ -64,9 +80,31 @@ export function parsePublishedRelease(stdout: string): string | undefined {
     return lines.length === 0 ? undefined : lines[lines.length - 1].slice(PUBLISHED_MARKER.length).trim();
 }
 
-/** The script as one command string (`bash -c '<script>'`), for a Command's `create`/`delete`. */
-export function remoteBashCommand(script: string): string {
-    return `bash -c ${shellQuote(script)}`;
+/** Time limit of one publish or unpublish run on the server: unpacking a few GiB takes minutes. */
+export const PUBLISH_TIMEOUT_SECONDS = 1800;
+/** Time limit of waiting for cloud-init on a fresh file-server VM before publishing. */
+export const CLOUD_INIT_WAIT_SECONDS = 1200;
+
+/**
+ * The script as one command string, for a Command's `create`/`delete`: `bash -c '<script>'` under
+ * `timeout`, so a step that hangs on the server (a stuck disk, a lock) ends the Command with a
+ * message instead of holding `pulumi up` forever.
+ */
+export function remoteBashCommand(script: string, timeoutSeconds = PUBLISH_TIMEOUT_SECONDS): string {
+    if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1) {
+        throw new Error(`remoteBashCommand: timeoutSeconds must be a whole number of at least 1 (got ${JSON.stringify(timeoutSeconds)})`);
+    }
+    // POSIX sh: the remote user's login shell runs this line.
+    const timedOut = `${PUBLISH_FAILED_MARKER}no result within ${timeoutSeconds} s on $(hostname): the script was stopped; see what hangs there`;
+    return (
+        `timeout --kill-after=30 ${timeoutSeconds} bash -c ${shellQuote(script)} || ` +
+        `{ status=$?; if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then printf '%s\\n' "${timedOut}" >&2; fi; exit "$status"; }`
+    );
+}
+
+/** `cloud-init status --wait`, bounded: the publish waits for the VM's first boot to finish, not forever. */
+export function waitForCloudInitCommand(timeoutSeconds = CLOUD_INIT_WAIT_SECONDS): string {
+    return `timeout ${timeoutSeconds} cloud-init status --wait >/dev/null 2>&1 || true`;
 }
 
 /** Bash script that publishes the zip at `spec.zipPath` under `spec.webRoot`. Throws on a bad spec, naming every problem. */
@@ -97,8 +135,13 @@ export function publishManifestsScript(spec: PublishSpec): string {
         ...layoutVariables(spec.webRoot),
         `keep_releases=${keep}`,
         `versions_yaml=${shellQuote(VERSIONS_YAML)}`,
+        `max_entries=${MAX_ZIP_ENTRIES}`,
         "",
         ...commonFunctions(sudo),
+        "",
+        ...entryCheckFunctions(),
+        "",
+        ...ownershipFunctions(),
         "",
         "# Releases as '<epoch> <name>' lines, any order.",
         "list_releases() {",
@@ -132,7 +175,7 @@ export function publishManifestsScript(spec: PublishSpec): string {
         "staging_dir=''",
         "cleanup() {",
         '  if [ -n "$staging_dir" ]; then as_root rm -rf -- "$staging_dir" 2>/dev/null || true; fi',
-        '  as_root rm -f -- "$new_link" 2>/dev/null || true',
+        '  if as_root test -L "$new_link"; then as_root rm -f -- "$new_link" 2>/dev/null || true; fi',
         "}",
         "trap cleanup EXIT",
         "",
@@ -147,12 +190,17 @@ export function publishManifestsScript(spec: PublishSpec): string {
         '  fail "sha256 mismatch for $zip_path on the file server: expected $expected_sha256 (the local zip), got $actual_sha256; the copy is incomplete or another file; nothing was changed"',
         "fi",
         "",
-        "# 2. webRoot is ours (a symlink), absent, or a directory moved aside once at the swap.",
-        'if ! as_root test -L "$web_root" && as_root test -e "$web_root" && ! as_root test -d "$web_root"; then',
-        '  fail "$web_root exists and is neither a directory nor a symlink; move it away and publish again"',
-        "fi",
+        "# 2. Only what palette-airgap made is replaced: webRoot absent, an empty directory, or our link.",
+        "check_ownership",
+        "",
+        "# 3. Every entry of the zip is a regular file or a directory with a safe name, and not too many.",
+        "check_entries",
+        "",
         'if [ -n "$web_parent" ]; then as_root mkdir -p -- "$web_parent"; fi',
-        'as_root mkdir -p -- "$releases_dir"',
+        'if ! as_root test -d "$releases_dir"; then',
+        '  as_root mkdir -- "$releases_dir"',
+        "fi",
+        'printf \'%s\\n\' "palette-airgap releases of $web_root; the link $web_root and this directory are managed by palette-airgap" | as_root tee -- "$releases_dir/$owner_marker" >/dev/null',
         'as_root chmod 755 -- "$releases_dir"',
         "# leftovers of a run that was stopped while unzipping",
         `as_root find "$releases_dir" -mindepth 1 -maxdepth 1 -name '.staging-*' -exec rm -rf -- {} +`,
@@ -164,11 +212,10 @@ export function publishManifestsScript(spec: PublishSpec): string {
         '  case "$current_target" in',
         '    "$releases_base"/*) current_name="${current_target#"$releases_base"/}" ;;',
         '    "$releases_dir"/*) current_name="${current_target#"$releases_dir"/}" ;;',
-        '    *) echo "replacing $web_root, a symlink to $current_target, with a palette-airgap release" ;;',
         "  esac",
         "fi",
         "",
-        "# 3. Idempotent: this zip is already the current release.",
+        "# 4. Idempotent: this zip is already the current release.",
         'if [ -n "$current_name" ] && [[ "$current_name" == "$name_prefix"-* ]] \\',
         '  && as_root test -f "$releases_dir/$current_name/$versions_yaml" \\',
         '  && [ "$(as_root cat -- "$releases_dir/$current_name.sha256" 2>/dev/null || true)" = "$expected_sha256" ]; then',
@@ -178,7 +225,7 @@ export function publishManifestsScript(spec: PublishSpec): string {
         "  exit 0",
         "fi",
         "",
-        "# 4. Unzip into a staging directory of a new release.",
+        "# 5. Unzip into a staging directory of a new release.",
         'epoch="$(date +%s)"',
         "while read -r existing_epoch _; do",
         '  if [ "$existing_epoch" -ge "$epoch" ]; then epoch=$((existing_epoch + 1)); fi',
@@ -206,26 +253,26 @@ export function publishManifestsScript(spec: PublishSpec): string {
         "  fi",
         '  fail "$zip_path is not a Palette manifests zip: it has no $versions_yaml; nothing was changed"',
         "fi",
+        "# what unzip made: nothing but directories and regular files with a single link",
+        'check_unpacked "$staging_dir"',
         "# readable by the web server's user whatever the modes stored in the zip",
         'as_root chmod -R u+rwX,go+rX,go-w -- "$staging_dir"',
         'as_root mv -T -- "$staging_dir" "$release_dir"',
         "staging_dir=''",
         `printf '%s\\n' "$expected_sha256" | as_root tee -- "$release_dir.sha256" >/dev/null`,
         "",
-        "# 5. Atomic swap: a new symlink renamed over webRoot (one rename(2)).",
+        "# 6. Atomic swap: a new symlink renamed over webRoot (one rename(2)).",
         'as_root rm -f -- "$new_link"',
         'as_root ln -s -- "$releases_base/$release_name" "$new_link"',
+        "# an empty directory (checked above) cannot be renamed over: remove it first",
         'if as_root test -d "$web_root" && ! as_root test -L "$web_root"; then',
-        '  aside="$web_root.pre-palette-airgap"',
-        '  if as_root test -e "$aside" || as_root test -L "$aside"; then aside="$aside-$epoch"; fi',
-        '  as_root mv -T -- "$web_root" "$aside"',
-        '  echo "moved the existing directory $web_root aside to $aside (kept, no longer served)"',
+        '  as_root rmdir -- "$web_root" || fail "$web_root is no longer empty; nothing was changed"',
         "fi",
         'as_root mv -T -- "$new_link" "$web_root"',
         'as_root test -f "$web_root/$versions_yaml" || fail "$web_root/$versions_yaml is missing after the swap"',
         'echo "published $zip_path (sha256 $expected_sha256) at $web_root -> $release_dir"',
         "",
-        "# 6. Older releases beyond keep_releases.",
+        "# 7. Older releases beyond keep_releases.",
         'prune_releases "$release_name"',
         'echo "PALETTE_AIRGAP_PUBLISHED $release_dir"',
         "",
@@ -248,30 +295,139 @@ export function unpublishManifestsScript(spec: UnpublishSpec): string {
         "",
         ...commonFunctions(sudo),
         "",
+        ...ownershipFunctions(),
+        "",
         "preflight find readlink",
         "",
-        'if as_root test -L "$web_root"; then',
-        '  target="$(as_root readlink -- "$web_root")"',
-        '  case "$target" in',
-        '    "$releases_base"/*|"$releases_dir"/*)',
-        '      as_root rm -f -- "$web_root"',
-        '      echo "removed $web_root"',
-        "      ;;",
-        "    *)",
-        '      echo "left $web_root in place: it points to $target, not to a palette-airgap release" >&2',
-        "      ;;",
-        "  esac",
+        "# Only what palette-airgap made is removed; anything else at these paths is left as it is.",
+        'if web_root_is_our_link; then',
+        '  as_root rm -f -- "$web_root"',
+        '  echo "removed $web_root"',
+        'elif as_root test -L "$web_root"; then',
+        '  echo "left $web_root in place: it points to $(as_root readlink -- "$web_root"), not to a palette-airgap release" >&2',
         'elif as_root test -e "$web_root"; then',
         '  echo "left $web_root in place: it is not a symlink made by palette-airgap" >&2',
         "fi",
-        'as_root rm -f -- "$new_link"',
-        'if as_root test -d "$releases_dir"; then',
+        'if as_root test -L "$new_link"; then as_root rm -f -- "$new_link"; fi',
+        'if releases_dir_is_ours; then',
         '  as_root rm -rf -- "$releases_dir"',
         '  echo "removed $releases_dir"',
+        'elif as_root test -e "$releases_dir" || as_root test -L "$releases_dir"; then',
+        '  echo "left $releases_dir in place: it was not made by palette-airgap (no $owner_marker in it)" >&2',
         "fi",
         'echo "PALETTE_AIRGAP_UNPUBLISHED $web_root"',
         "",
     ].join("\n");
+}
+
+/**
+ * check_entries and check_unpacked: every zip entry (from `unzip -Z -s`, one line per entry, control
+ * characters shown as ^X) must be a regular file or a directory whose name stays inside the
+ * release; the unpacked tree must hold nothing else either (a second line of defence, and hard
+ * links, which a zip listing cannot show).
+ */
+function entryCheckFunctions(): string[] {
+    return `refuse_zip() { # what, entries...
+  local what=$1 shown; shift
+  shown=$(printf '%s; ' "\${@:1:10}")
+  if [ "$#" -gt 10 ]; then shown="$shown... and $(($# - 10)) more"; fi
+  fail "$zip_path holds $what, which palette-airgap does not publish: \${shown%; }. Nothing was changed: the current release stays served; check where the zip came from"
+}
+
+check_entries() {
+  local listing line type name plain declared='' count=0
+  local -a refused=()
+  listing="$(as_root unzip -Z -s -- "$zip_path" 2>&1)" || fail "unzip cannot list $zip_path: \${listing:0:300}; nothing was changed"
+  while IFS= read -r line; do
+    if [[ "$line" =~ ^Zip\\ file\\ size:.*number\\ of\\ entries:\\ *([0-9]+) ]]; then
+      declared=\${BASH_REMATCH[1]}
+      if [ "$declared" -gt "$max_entries" ]; then
+        fail "$zip_path holds $declared entries, more than the $max_entries a manifests zip may hold; nothing was changed: the current release stays served"
+      fi
+      continue
+    fi
+    # <type+mode> <version> <os> <size> <tx/bx> <method> <date> <time> <name>
+    [[ "$line" =~ ^(.)[^\\ ]*\\ +[^\\ ]+\\ +[^\\ ]+\\ +[0-9]+\\ +[^\\ ]+\\ +[^\\ ]+\\ +[^\\ ]+\\ +[^\\ ]+\\ (.*)$ ]] || continue
+    count=$((count + 1))
+    type=\${BASH_REMATCH[1]}
+    name=\${BASH_REMATCH[2]}
+    case $type in
+      -|d) ;;
+      l) refused+=("$name (a symbolic link)") ;;
+      c|b) refused+=("$name (a device file)") ;;
+      p) refused+=("$name (a FIFO)") ;;
+      s) refused+=("$name (a socket)") ;;
+      *) refused+=("$name (neither a regular file nor a directory)") ;;
+    esac
+    plain=\${name//\\\\//}
+    case $plain in
+      /*) refused+=("$name (an absolute name)") ;;
+      *) case "/$plain/" in */../*) refused+=("$name (a name that climbs out with ..)") ;; esac ;;
+    esac
+  done <<<"$listing"
+  if [ -z "$declared" ] || [ "$count" -ne "$declared" ]; then
+    fail "cannot read every entry of $zip_path (listed $count of \${declared:-an unknown number}); nothing was changed"
+  fi
+  if [ "\${#refused[@]}" -gt 0 ]; then refuse_zip "links, special files or unsafe names" "\${refused[@]}"; fi
+}
+
+check_unpacked() { # directory
+  local odd
+  local -a entries
+  odd="$(as_root find "$1" -mindepth 1 \\( ! -type f ! -type d -printf '%P (type %y)\\n' \\) -o \\( -type f -links +1 -printf '%P (a hard link)\\n' \\) | head -n 10 || true)"
+  if [ -n "$odd" ]; then
+    mapfile -t entries <<<"$odd"
+    refuse_zip "entries that unpack to links or special files" "\${entries[@]}"
+  fi
+}`.split("\n");
+}
+
+/**
+ * check_ownership (publish) and releases_dir_is_ours: what palette-airgap made is a releases
+ * directory holding the marker (or, from an earlier version, only releases, their sidecars and
+ * staging leftovers) and a webRoot link into it. Anything else at those paths is left untouched.
+ */
+function ownershipFunctions(): string[] {
+    const release = `[0-9a-f]{${RELEASE_SHA_PREFIX_LENGTH}}-[0-9]+`;
+    return `# The releases directory is ours: it holds the marker, or (an earlier version made it) only releases.
+releases_dir_is_ours() {
+  as_root test -d "$releases_dir" && ! as_root test -L "$releases_dir" || return 1
+  as_root test -f "$releases_dir/$owner_marker" && return 0
+  [ -z "$(foreign_in_releases_dir)" ]
+}
+foreign_in_releases_dir() {
+  as_root find "$releases_dir" -mindepth 1 -maxdepth 1 -regextype posix-extended ! -regex '.*/(RELEASE(\\.sha256)?|\\.staging-.*)' -printf '%f ' | head -c 300 || true
+}
+# webRoot is a link into our releases directory (relative or absolute, never through ..).
+web_root_is_our_link() {
+  local target
+  as_root test -L "$web_root" || return 1
+  target="$(as_root readlink -- "$web_root")"
+  case "/$target/" in */../*) return 1 ;; esac
+  case "$target" in "$releases_base"/*|"$releases_dir"/*) return 0 ;; esac
+  return 1
+}
+check_ownership() {
+  local what=''
+  if as_root test -e "$new_link" && ! as_root test -L "$new_link"; then
+    fail "$new_link exists and is not the temporary link palette-airgap makes; nothing was changed: move it away"
+  fi
+  if as_root test -e "$releases_dir" || as_root test -L "$releases_dir"; then
+    releases_dir_is_ours || fail "$releases_dir exists and was not made by palette-airgap (no $owner_marker in it; it holds: $(foreign_in_releases_dir)); nothing was changed: choose a dedicated fileServerWebRoot, or move $releases_dir away"
+  fi
+  if as_root test -L "$web_root"; then
+    web_root_is_our_link || fail "$web_root is a link to $(as_root readlink -- "$web_root"), which palette-airgap did not make; nothing was changed: choose a dedicated fileServerWebRoot (e.g. /srv/palette-manifests)"
+  elif as_root test -d "$web_root"; then
+    what="$(as_root find "$web_root" -mindepth 1 -maxdepth 1 -printf '%f ' | head -c 300 || true)"
+    if [ -n "$what" ]; then
+      fail "$web_root is a directory holding files palette-airgap did not put there ($what); nothing was changed: give fileServerWebRoot a dedicated directory (absent or empty), or move that content away yourself"
+    fi
+  elif as_root test -e "$web_root"; then
+    fail "$web_root exists and is neither a directory nor a link made by palette-airgap; nothing was changed: move it away or choose another fileServerWebRoot"
+  fi
+}`
+        .replace("RELEASE", release)
+        .split("\n");
 }
 
 function layoutVariables(webRoot: string): string[] {
@@ -283,6 +439,7 @@ function layoutVariables(webRoot: string): string[] {
         "# the symlink's target, relative to webRoot's directory (still valid if that directory is mounted elsewhere)",
         `releases_base=${shellQuote(path.posix.basename(releasesDir))}`,
         `new_link=${shellQuote(`${webRoot}.palette-airgap-new`)}`,
+        `owner_marker=${shellQuote(OWNER_MARKER)}`,
     ];
 }
 

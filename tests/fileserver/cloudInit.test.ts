@@ -5,8 +5,10 @@
  * guestinfo documents back (its env-var transport, the same decoding as guestinfo) and its network
  * config parser on the network config v2. Then what the user data writes: the systemd unit
  * (`systemd-analyze verify`), the enable script (`bash -n`), and the web servers actually serving a
- * swapped web root on 127.0.0.1: nginx with the generated site over HTTPS, the python HTTPS
- * wrapper and the plain `python3 -m http.server` fallback, each started as the unit starts it.
+ * swapped web root on 127.0.0.1: nginx with the generated site over HTTPS, and the python fallback
+ * over HTTPS and over HTTP, each started as the unit starts it; none of them follows a link below
+ * the web root (to /etc, out of the release with .., or even inside it), while the web root link
+ * itself (the publish script's swap) keeps working.
  *
  * Debian packages: cloud-init, systemd (systemd-analyze), nginx-light, openssl, python3.
  */
@@ -21,7 +23,7 @@ import * as path from "path";
 import YAML from "yaml";
 import {
     CloudInitSpec,
-    HTTPS_SERVER_PY,
+    FILE_SERVER_PY,
     buildCloudInit,
     enableScript,
     fallbackUnit,
@@ -286,16 +288,15 @@ describe("what the file-server user data writes, run here", function () {
         await assertServesAndSwaps(`https://127.0.0.1:${port}`, webRoot, tls.cert);
     });
 
-    it("the python HTTPS wrapper (fallback with TLS) serves the web root, follows a swap, and drops root to nobody", async function () {
+    it("the python fallback over HTTPS serves the web root, follows a swap, follows no link below it, and drops root to nobody", async function () {
         requireTool(this, OPENSSL, "openssl");
         const tls = selfSignedCert(dir);
         const port = await freePort();
         const webRoot = releaseTree(dir, "pytls");
-        const script = path.join(dir, "https_server.py");
-        fs.writeFileSync(script, HTTPS_SERVER_PY, { mode: 0o755 });
+        const script = fileServerScript(dir);
         const unit = fallbackUnit({ port, webRoot, tls: { cert: tls.cert, key: tls.key } });
         const execStart = /^ExecStart=(.*)$/m.exec(unit)![1].split(" ");
-        assert.deepStrictEqual(execStart.slice(0, 2), ["/usr/bin/python3", "/usr/local/lib/palette-manifests/https_server.py"]);
+        assert.deepStrictEqual(execStart.slice(0, 2), ["/usr/bin/python3", "/usr/local/lib/palette-manifests/file_server.py"]);
         // As the unit starts it (the script from its test location), bound to 127.0.0.1 here.
         const child = spawn(SYSTEM_PYTHON, [script, ...execStart.slice(2), "--bind", "127.0.0.1"], { stdio: ["ignore", "ignore", "pipe"] });
         children.push(child);
@@ -307,28 +308,43 @@ describe("what the file-server user data writes, run here", function () {
         }
     });
 
-    it("`python3 -m http.server` (fallback without TLS) as the unit runs it serves the web root and follows a swap", async function () {
+    it("the python fallback over HTTP, as the unit runs it, serves the web root, follows a swap and follows no link below it", async function () {
         const port = await freePort();
         const webRoot = releaseTree(dir, "pyplain");
         const unit = fallbackUnit({ port, webRoot });
         const execStart = /^ExecStart=(.*)$/m.exec(unit)![1].split(" ");
-        assert.deepStrictEqual(execStart, ["/usr/bin/python3", "-m", "http.server", String(port), "--directory", webRoot]);
-        const child = spawn(SYSTEM_PYTHON, [...execStart.slice(1), "--bind", "127.0.0.1"], { stdio: "ignore" });
+        assert.deepStrictEqual(execStart, ["/usr/bin/python3", "/usr/local/lib/palette-manifests/file_server.py", "--port", String(port), "--directory", webRoot]);
+        const child = spawn(SYSTEM_PYTHON, [fileServerScript(dir), ...execStart.slice(2), "--bind", "127.0.0.1"], { stdio: "ignore" });
         children.push(child);
         await waitForPort(port, child);
         await assertServesAndSwaps(`http://127.0.0.1:${port}`, webRoot);
     });
 });
 
+/** FILE_SERVER_PY written once into dir (as the user data writes it to FILE_SERVER_PATH). */
+function fileServerScript(dir: string): string {
+    const script = path.join(dir, "file_server.py");
+    fs.writeFileSync(script, FILE_SERVER_PY, { mode: 0o755 });
+    return script;
+}
+
 // --- helpers for the serving tests -------------------------------------------------------------
 
-/** `<dir>/<name>.releases/{a,b}` with versions.yaml each, and `<dir>/<name>` -> releases/a (relative, as publishScript makes it). */
+/**
+ * `<dir>/<name>.releases/{a,b}` with versions.yaml each, and `<dir>/<name>` -> releases/a (relative,
+ * as publishScript makes it). Each release also holds links a hostile zip could have carried:
+ * LEAKING_LINKS.
+ */
 function releaseTree(dir: string, name: string): string {
     const releases = path.join(dir, `${name}.releases`);
     for (const release of ["a", "b"]) {
         const nested = path.join(releases, release, "roar", "nickfury");
         fs.mkdirSync(nested, { recursive: true });
         fs.writeFileSync(path.join(nested, "versions.yaml"), `release: ${release}\n`);
+        fs.writeFileSync(path.join(releases, release, "roar", "inside.txt"), "inside\n");
+        for (const [link, target] of Object.entries(LEAKING_LINKS)) {
+            fs.symlinkSync(target, path.join(releases, release, link));
+        }
     }
     for (const sub of ["", "a", "b", "a/roar", "b/roar", "a/roar/nickfury", "b/roar/nickfury"]) fs.chmodSync(path.join(releases, sub), 0o755);
     const webRoot = path.join(dir, name);
@@ -336,21 +352,45 @@ function releaseTree(dir: string, name: string): string {
     return webRoot;
 }
 
+/** Links inside a release (path in the release -> target) and what a request through each must not return. */
+const LEAKING_LINKS: Record<string, string> = {
+    "roar/leak": "/etc", // GET /roar/leak/passwd
+    "roar/hostname.yaml": "/etc/hostname",
+    "roar/up": "../../..", // out of the release, relative
+    "roar/nickfury/alias.yaml": "versions.yaml", // a link that stays inside: refused too
+};
+const LEAK_PROBES = ["/roar/leak/passwd", "/roar/hostname.yaml", "/roar/up/etc/passwd", "/roar/nickfury/alias.yaml"];
+
 async function assertServesAndSwaps(base: string, webRoot: string, ca?: string): Promise<void> {
     assert.strictEqual(await get(`${base}/roar/nickfury/versions.yaml`, ca), "release: a\n");
+    assert.strictEqual(await get(`${base}/roar/inside.txt`, ca), "inside\n");
+    const hostname = fs.readFileSync("/etc/hostname", "utf8");
+    for (const probe of LEAK_PROBES) {
+        const response = await getAny(`${base}${probe}`, ca);
+        assert.ok(response.status === 403 || response.status === 404, `${probe}: HTTP ${response.status}, must be refused`);
+        assert.ok(!response.body.includes("root:x:0:0") && !response.body.includes(hostname.trim() + "\n") && !response.body.includes("release: a"), `${probe} leaked: ${response.body.slice(0, 200)}`);
+    }
     const next = `${webRoot}.next`;
     fs.symlinkSync(`${path.basename(webRoot)}.releases/b`, next);
     fs.renameSync(next, webRoot); // the publish script's atomic swap
     assert.strictEqual(await get(`${base}/roar/nickfury/versions.yaml`, ca), "release: b\n");
 }
 
-function get(url: string, ca?: string): Promise<string> {
+async function get(url: string, ca?: string): Promise<string> {
+    const response = await getAny(url, ca);
+    if (response.status !== 200) {
+        throw new Error(`${url}: HTTP ${response.status}`);
+    }
+    return response.body;
+}
+
+function getAny(url: string, ca?: string): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
         const done = (response: http.IncomingMessage) => {
             let body = "";
             response.setEncoding("utf8");
             response.on("data", (chunk) => (body += chunk));
-            response.on("end", () => (response.statusCode === 200 ? resolve(body) : reject(new Error(`${url}: HTTP ${response.statusCode}`))));
+            response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
         };
         const request = url.startsWith("https:") ? https.get(url, { ca: fs.readFileSync(ca!), agent: false }, done) : http.get(url, { agent: false }, done);
         request.on("error", reject);

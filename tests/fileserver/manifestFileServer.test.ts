@@ -149,7 +149,7 @@ describe("ManifestFileServer (under the Pulumi SDK's mock engine)", function () 
             const publish = one(run.registrations, REMOTE);
             const copy = one(run.registrations, COPY);
             const create = publish.inputs.create as string;
-            assert.ok(create.startsWith("cloud-init status --wait"), "waits for cloud-init first");
+            assert.ok(create.startsWith("timeout 1200 cloud-init status --wait"), "waits for cloud-init first, for 20 minutes at most");
             assert.ok(create.includes(fixtures.zipSha256) && create.includes(`/tmp/palette-manifests-${fixtures.zipSha256.slice(0, 12)}.zip`));
             assert.ok(create.includes("web_root='\\''/srv/palette-manifests'\\''"), "default web root");
             assert.ok(create.includes("sudo -n"));

@@ -18,6 +18,8 @@ import {
     PUBLISHED_MARKER,
     PublishSpec,
     publishManifestsScript,
+    MAX_ZIP_ENTRIES,
+    OWNER_MARKER,
     releasesDirOf,
     remoteBashCommand,
     unpublishManifestsScript,
@@ -104,6 +106,9 @@ describe("publishManifestsScript: the script text", () => {
         const command = remoteBashCommand("echo 'it''s'\n");
         const run = spawnSync("sh", ["-c", command], { encoding: "utf8" });
         assert.strictEqual(run.stdout, "its\n");
+        assert.match(command, /^timeout --kill-after=30 1800 bash -c /, "bounded: 30 minutes by default");
+        const failing = spawnSync("sh", ["-c", remoteBashCommand("echo out; exit 3")], { encoding: "utf8" });
+        assert.deepStrictEqual([failing.status, failing.stdout, failing.stderr], [3, "out\n", ""], "a failure keeps its status and says nothing more");
     });
 });
 
@@ -209,9 +214,10 @@ describe("publishing the manifests zip over SSH, served by nginx (127.0.0.1)", f
         assert.strictEqual(response.body, versions);
     }
 
-    /** Release directories (names) and the sidecars, sorted. */
+    /** Release directories (names) and the sidecars, sorted; the owner marker must be there and is left out. */
     function releases(dir = releasesDir): { dirs: string[]; other: string[] } {
-        const entries = fs.readdirSync(dir, { withFileTypes: true });
+        assert.ok(fs.existsSync(path.join(dir, OWNER_MARKER)), `${dir} holds the owner marker`);
+        const entries = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.name !== OWNER_MARKER);
         return {
             dirs: entries.filter((e) => e.isDirectory()).map((e) => e.name).sort(),
             other: entries.filter((e) => !e.isDirectory()).map((e) => e.name).sort(),
@@ -385,32 +391,248 @@ describe("publishing the manifests zip over SSH, served by nginx (127.0.0.1)", f
         assert.deepStrictEqual(releases(), before);
     });
 
-    it("a real directory at webRoot is moved aside once, then replaced by the symlink", async () => {
-        const root2 = path.join(base, "srv", "manual-manifests");
-        fs.mkdirSync(path.join(root2, "roar", "nickfury"), { recursive: true });
-        fs.writeFileSync(path.join(root2, "roar", "nickfury", "versions.yaml"), "# published by hand\n");
-        const nginx2 = await startNginx({ root: root2 });
-        try {
-            await assertServes("# published by hand\n", nginx2.url);
-            const zipM = makeZip("# zip M\n");
-            const result = await publish(zipM, { root: root2 });
-            assertPublished(result);
-            assert.match(result.stdout, /moved the existing directory .* aside to .*manual-manifests\.pre-palette-airgap/);
-            assert.ok(fs.lstatSync(root2).isSymbolicLink());
-            await assertServes(zipM.versions, nginx2.url);
-            assert.strictEqual(fs.readFileSync(path.join(`${root2}.pre-palette-airgap`, "roar", "nickfury", "versions.yaml"), "utf8"), "# published by hand\n");
-            const zipN = makeZip("# zip N\n");
-            const next = await publish(zipN, { root: root2 });
-            assertPublished(next);
-            assert.doesNotMatch(next.stdout, /moved the existing directory/);
-            await assertServes(zipN.versions, nginx2.url);
+    describe("hostile zips are refused before anything is unpacked, naming the entry; the current release stays served (issue 9, item 2)", () => {
+        /** Entries added to a good manifests zip with Python's zipfile: [name, unix mode (type and permissions), content]. */
+        type Entry = [string, number, string];
+        const S_IFREG = 0o100000;
 
-            const unpublish = await sshd.run(remoteBashCommand(unpublishManifestsScript({ webRoot: root2, sudo: false })));
-            assert.strictEqual(unpublish.code, 0, unpublish.stderr);
-            assert.ok(fs.existsSync(`${root2}.pre-palette-airgap`), "the directory moved aside is kept");
-        } finally {
-            await nginx2.stop();
+        // Nested suites run after the tests above (unpublish included): serve a release of their own.
+        before(async () => {
+            zipB = makeZip("# zip served while hostile zips are refused\n");
+            assertPublished(await publish(zipB));
+        });
+        const HOSTILE: { label: string; entries?: Entry[]; symlinks?: Record<string, string>; message: RegExp }[] = [
+            { label: "a symlink to /etc (GET /roar/leak/passwd would serve the server's passwd)", symlinks: { "roar/leak": "/etc" }, message: /roar\/leak \(a symbolic link\)/ },
+            { label: "versions.yaml as a symlink to /etc/hostname", symlinks: { "roar/nickfury/versions.yaml": "/etc/hostname" }, message: /roar\/nickfury\/versions\.yaml \(a symbolic link\)/ },
+            { label: "a relative symlink out of the release", symlinks: { "roar/up": "../../../.." }, message: /roar\/up \(a symbolic link\)/ },
+            { label: "a symlink that stays inside the release", symlinks: { "roar/alias.yaml": "nickfury/versions.yaml" }, message: /roar\/alias\.yaml \(a symbolic link\)/ },
+            { label: "a character device", entries: [["roar/null", 0o020666, ""]], message: /roar\/null \(a device file\)/ },
+            { label: "a block device", entries: [["roar/disk", 0o060660, ""]], message: /roar\/disk \(a device file\)/ },
+            { label: "a FIFO", entries: [["roar/pipe", 0o010644, ""]], message: /roar\/pipe \(a FIFO\)/ },
+            { label: "a socket", entries: [["roar/sock", 0o140755, ""]], message: /roar\/sock \(a socket\)/ },
+            { label: "a name climbing out with ../", entries: [["../../escaped.txt", S_IFREG | 0o644, "x"]], message: /\.\.\/\.\.\/escaped\.txt \(a name that climbs out with \.\.\)/ },
+            { label: "a name climbing out with ..\\ (Windows separators)", entries: [["roar\\..\\..\\win.txt", S_IFREG | 0o644, "x"]], message: /win\.txt \(a name that climbs out with \.\.\)/ },
+            { label: "an absolute name", entries: [["/etc/cron.d/evil", S_IFREG | 0o644, "x"]], message: /\/etc\/cron\.d\/evil \(an absolute name\)/ },
+        ];
+
+        /** A good manifests zip (zip CLI, -y keeps symlinks as links) plus hostile entries written by Python's zipfile. */
+        function hostileZip(entries: Entry[] = [], symlinks: Record<string, string> = {}): TestZip {
+            zipNumber += 1;
+            const content = path.join(base, "local", `hostile-${zipNumber}`);
+            fs.mkdirSync(path.join(content, "roar", "nickfury"), { recursive: true });
+            if (!("roar/nickfury/versions.yaml" in symlinks)) {
+                fs.writeFileSync(path.join(content, "roar", "nickfury", "versions.yaml"), `# hostile ${zipNumber}\n`);
+            }
+            for (const [link, target] of Object.entries(symlinks)) {
+                fs.symlinkSync(target, path.join(content, link));
+            }
+            const local = path.join(base, "local", `spectro-manifests-hostile-${zipNumber}.zip`);
+            const zip = spawnSync("zip", ["-q", "-r", "-y", "-X", local, "."], { cwd: content, encoding: "utf8" });
+            assert.strictEqual(zip.status, 0, zip.stderr);
+            addEntries(local, entries);
+            return { local, sha256: sha256Of(local), versions: "" };
         }
+
+        function addEntries(zipFile: string, entries: Entry[]): void {
+            if (entries.length === 0) return;
+            const program = [
+                "import json, sys, zipfile",
+                "with zipfile.ZipFile(sys.argv[1], 'a') as z:",
+                "    for name, mode, data in json.loads(sys.stdin.read()):",
+                "        info = zipfile.ZipInfo(name)",
+                "        info.create_system = 3",
+                "        info.external_attr = mode << 16",
+                "        z.writestr(info, data)",
+            ].join("\n");
+            const result = spawnSync("/usr/bin/python3", ["-c", program, zipFile], { input: JSON.stringify(entries), encoding: "utf8" });
+            assert.strictEqual(result.status, 0, result.stderr);
+        }
+
+        for (const hostile of HOSTILE) {
+            it(`refuses ${hostile.label}`, async () => {
+                const before = releases();
+                const served = fs.readlinkSync(webRoot);
+                const result = await publish(hostileZip(hostile.entries, hostile.symlinks));
+                assert.notStrictEqual(result.code, 0, result.stdout);
+                assert.ok(result.stderr.includes(PUBLISH_FAILED_MARKER), result.stderr);
+                assert.match(result.stderr, hostile.message);
+                assert.match(result.stderr, /Nothing was changed: the current release stays served/);
+                assert.strictEqual(parsePublishedRelease(result.stdout), undefined);
+                assert.strictEqual(fs.readlinkSync(webRoot), served, "the web root link is unchanged");
+                assert.deepStrictEqual(releases(), before, "no release or staging directory left behind");
+                await assertServes(zipB.versions);
+                assert.ok(!fs.existsSync(path.join(base, "escaped.txt")) && !fs.existsSync("/etc/cron.d/evil"), "nothing was written outside");
+            });
+        }
+
+        it("refuses every hostile entry of one zip at once, naming the first ten and counting the rest", async () => {
+            const entries: Entry[] = Array.from({ length: 14 }, (_, i) => [`roar/dev-${i}`, 0o020666, ""] as Entry);
+            const result = await publish(hostileZip(entries, { "roar/leak": "/etc" }));
+            assert.notStrictEqual(result.code, 0);
+            assert.match(result.stderr, /roar\/leak \(a symbolic link\); roar\/dev-0 \(a device file\);/);
+            assert.match(result.stderr, /\.\.\. and 5 more/);
+            await assertServes(zipB.versions);
+        });
+
+        it(`refuses a zip of more than ${MAX_ZIP_ENTRIES} entries before unpacking any`, async function () {
+            this.timeout(180_000);
+            const zip = hostileZip();
+            const program = [
+                "import sys, zipfile",
+                "with zipfile.ZipFile(sys.argv[1], 'a', zipfile.ZIP_STORED) as z:",
+                `    for i in range(${MAX_ZIP_ENTRIES}):`,
+                "        info = zipfile.ZipInfo('roar/many/%06d' % i)",
+                "        info.create_system = 3",
+                "        info.external_attr = 0o100644 << 16",
+                "        z.writestr(info, b'')",
+            ].join("\n");
+            const made = spawnSync("/usr/bin/python3", ["-c", program, zip.local], { encoding: "utf8" });
+            assert.strictEqual(made.status, 0, made.stderr);
+            zip.sha256 = sha256Of(zip.local);
+            const before = releases();
+            const result = await publish(zip);
+            assert.notStrictEqual(result.code, 0);
+            assert.match(result.stderr, new RegExp(`holds ${MAX_ZIP_ENTRIES + 3} entries, more than the ${MAX_ZIP_ENTRIES} a manifests zip may hold`));
+            assert.deepStrictEqual(releases(), before);
+            await assertServes(zipB.versions);
+        });
+    });
+
+    describe("publish replaces only what it made (issue 9, item 4)", () => {
+        /** A fresh web root under base/<name>, served by its own nginx for the duration of fn. */
+        async function withRoot(name: string, fn: (root: string, nginx2: TestNginx) => Promise<void>): Promise<void> {
+            const root = path.join(base, "roots", name);
+            fs.mkdirSync(path.dirname(root), { recursive: true });
+            fs.chmodSync(path.dirname(root), 0o755);
+            const nginx2 = await startNginx({ root });
+            try {
+                await fn(root, nginx2);
+            } finally {
+                await nginx2.stop();
+            }
+        }
+
+        /** Every file under dir with its content (or link target), to show nothing changed. */
+        function snapshot(dir: string): Record<string, string> {
+            const out: Record<string, string> = {};
+            const walk = (at: string) => {
+                for (const entry of fs.readdirSync(at, { withFileTypes: true })) {
+                    const full = path.join(at, entry.name);
+                    if (entry.isSymbolicLink()) out[full] = `-> ${fs.readlinkSync(full)}`;
+                    else if (entry.isDirectory()) walk(full);
+                    else out[full] = fs.readFileSync(full, "utf8");
+                }
+            };
+            walk(dir);
+            return out;
+        }
+
+        it("a home directory as web root (authorized_keys inside): nothing changes and the message says why", async () => {
+            await withRoot("ubuntu", async (root) => {
+                fs.mkdirSync(path.join(root, ".ssh"), { recursive: true });
+                fs.writeFileSync(path.join(root, ".ssh", "authorized_keys"), "ssh-ed25519 AAAA ops@lab\n");
+                fs.writeFileSync(path.join(root, ".bashrc"), "# mine\n");
+                const before = snapshot(path.dirname(root));
+                const result = await publish(makeZip("# zip home\n"), { root });
+                assert.notStrictEqual(result.code, 0);
+                assert.match(result.stderr, new RegExp(`${root} is a directory holding files palette-airgap did not put there \\(.*\\.ssh.*\\); nothing was changed`));
+                assert.deepStrictEqual(snapshot(path.dirname(root)), before, "not a file moved, added or removed");
+                assert.ok(!fs.existsSync(releasesDirOf(root)) && !fs.existsSync(`${root}.pre-palette-airgap`));
+            });
+        });
+
+        it("a link it did not make (as /bin -> usr/bin): left alone, named in the message", async () => {
+            await withRoot("bin", async (root) => {
+                fs.mkdirSync(path.join(base, "roots", "usr-bin"), { recursive: true });
+                fs.writeFileSync(path.join(base, "roots", "usr-bin", "sh"), "#!/bin/true\n");
+                fs.symlinkSync("usr-bin", root);
+                const before = snapshot(path.dirname(root));
+                const result = await publish(makeZip("# zip bin\n"), { root });
+                assert.notStrictEqual(result.code, 0);
+                assert.match(result.stderr, new RegExp(`${root} is a link to usr-bin, which palette-airgap did not make; nothing was changed`));
+                assert.deepStrictEqual(snapshot(path.dirname(root)), before);
+                // A link shaped like ours but climbing out with .. is not ours either.
+                fs.rmSync(root);
+                fs.symlinkSync(`${path.basename(root)}.releases/../usr-bin`, root);
+                const climbing = await publish(makeZip("# zip bin 2\n"), { root });
+                assert.notStrictEqual(climbing.code, 0);
+                assert.match(climbing.stderr, /which palette-airgap did not make/);
+                assert.strictEqual(fs.readlinkSync(root), `${path.basename(root)}.releases/../usr-bin`);
+            });
+        });
+
+        it("a releases directory it did not make (no marker, other content) is refused, and unpublish leaves it", async () => {
+            await withRoot("foreign-releases", async (root) => {
+                fs.mkdirSync(releasesDirOf(root));
+                fs.writeFileSync(path.join(releasesDirOf(root), "database.sqlite"), "precious\n");
+                const before = snapshot(path.dirname(root));
+                const result = await publish(makeZip("# zip foreign\n"), { root });
+                assert.notStrictEqual(result.code, 0);
+                assert.match(result.stderr, /\.releases exists and was not made by palette-airgap \(no \.palette-airgap in it; it holds: database\.sqlite/);
+                assert.deepStrictEqual(snapshot(path.dirname(root)), before);
+                const unpublish = await sshd.run(remoteBashCommand(unpublishManifestsScript({ webRoot: root, sudo: false })));
+                assert.strictEqual(unpublish.code, 0, unpublish.stderr);
+                assert.match(unpublish.stderr, /left .*\.releases in place: it was not made by palette-airgap/);
+                assert.deepStrictEqual(snapshot(path.dirname(root)), before);
+            });
+        });
+
+        it("a file at the temporary link's path is not removed", async () => {
+            await withRoot("tmp-link", async (root) => {
+                fs.writeFileSync(`${root}.palette-airgap-new`, "someone's file\n");
+                const result = await publish(makeZip("# zip tmp\n"), { root });
+                assert.notStrictEqual(result.code, 0);
+                assert.match(result.stderr, /palette-airgap-new exists and is not the temporary link palette-airgap makes/);
+                assert.strictEqual(fs.readFileSync(`${root}.palette-airgap-new`, "utf8"), "someone's file\n");
+            });
+        });
+
+        it("an empty directory at the web root (e.g. made by hand or by a mount) is replaced by the release link", async () => {
+            await withRoot("empty", async (root, nginx2) => {
+                fs.mkdirSync(root);
+                const zipE = makeZip("# zip empty\n");
+                const release = assertPublished(await publish(zipE, { root }));
+                assert.ok(fs.lstatSync(root).isSymbolicLink());
+                assert.ok(fs.existsSync(path.join(releasesDirOf(root), OWNER_MARKER)), "the releases directory carries the marker");
+                assert.strictEqual(path.dirname(release), releasesDirOf(root));
+                await assertServes(zipE.versions, nginx2.url);
+            });
+        });
+
+        it("releases made by an earlier version (no marker, only releases) are adopted and marked", async () => {
+            await withRoot("earlier", async (root, nginx2) => {
+                const zipOld = makeZip("# zip old\n");
+                assertPublished(await publish(zipOld, { root }));
+                fs.rmSync(path.join(releasesDirOf(root), OWNER_MARKER));
+                const zipNew = makeZip("# zip new\n");
+                assertPublished(await publish(zipNew, { root }));
+                assert.ok(fs.existsSync(path.join(releasesDirOf(root), OWNER_MARKER)));
+                await assertServes(zipNew.versions, nginx2.url);
+                fs.rmSync(path.join(releasesDirOf(root), OWNER_MARKER));
+                const unpublish = await sshd.run(remoteBashCommand(unpublishManifestsScript({ webRoot: root, sudo: false })));
+                assert.strictEqual(unpublish.code, 0, unpublish.stderr);
+                assert.ok(!fs.existsSync(releasesDirOf(root)) && !isLink(root), "unpublish removes adopted releases too");
+            });
+        });
+    });
+
+    it("a publish that hangs on the server (here: sudo never returns) is stopped at its time limit, with a message", async () => {
+        const fakeDir = path.join(base, "hanging-sudo");
+        fs.mkdirSync(fakeDir, { recursive: true });
+        // The first call hangs; later ones (the cleanup after the stop) run the command.
+        fs.writeFileSync(
+            path.join(fakeDir, "sudo"),
+            `#!/bin/bash\nif mkdir '${fakeDir}/hung' 2>/dev/null; then exec sleep 613; fi\nshift; [ "$1" = -- ] && shift; exec "$@"\n`,
+            { mode: 0o755 },
+        );
+        const zipH = makeZip("# zip hang\n");
+        const remote = path.join(base, "remote", path.basename(zipH.local));
+        await sshd.copy(zipH.local, remote);
+        const script = publishManifestsScript({ zipPath: remote, sha256: zipH.sha256, webRoot, sudo: true });
+        const result = await sshd.run(`PATH='${fakeDir}':"$PATH"; export PATH; ${remoteBashCommand(script, 2)}`);
+        assert.strictEqual(result.code, 124, result.stderr.slice(-300));
+        assert.match(result.stderr, new RegExp(`${PUBLISH_FAILED_MARKER}no result within 2 s on \\S+: the script was stopped`));
+        assert.ok(!fs.readdirSync("/proc").some((p) => /^\d+$/.test(p) && readCmdline(p) === "sleep 613"), "the hanging step was stopped too");
     });
 
     it("unpublish removes the symlink and every release, and is idempotent", async () => {
@@ -433,6 +655,14 @@ describe("publishing the manifests zip over SSH, served by nginx (127.0.0.1)", f
         assert.ok(fs.statSync(webRoot).isDirectory());
     });
 });
+
+function readCmdline(pid: string): string {
+    try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").trim();
+    } catch {
+        return "";
+    }
+}
 
 function isLink(file: string): boolean {
     try {

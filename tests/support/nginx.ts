@@ -1,8 +1,8 @@
 /**
  * A real web server for the tests: Debian's nginx (`nginx-light`) in the foreground with a config
- * of ours (`nginx -c <conf> -p <prefix> -e <log> -g 'daemon off;'`), listening on
- * 127.0.0.1:<free port> and serving `root` as the file server's web root, with symlinks followed
- * (`disable_symlinks off`, as the file-server VM serves the symlink the publish script swaps).
+ * of ours (`nginx -c <conf> -p <prefix> -e <log> -g 'daemon off;'`) around the server block the
+ * file-server VM gets (components/fileserver/cloudInit.ts nginxSite: the web root link followed,
+ * no link below it), listening on 127.0.0.1:<free port> and serving `root` as the web root.
  * pid, logs and temp paths live in a temporary directory. Stopped by PID.
  *
  * When run as root, nginx's workers run as `nobody` (nginx's default), so the served files must
@@ -17,6 +17,7 @@ import * as os from "os";
 import * as path from "path";
 import { freePort } from "./registry";
 import { stopChild } from "./childProcess";
+import { nginxSite } from "../../components/fileserver/cloudInit";
 
 export const NGINX_BINARY = "/usr/sbin/nginx";
 
@@ -67,14 +68,10 @@ export async function startNginx(options: NginxOptions): Promise<TestNginx> {
         `    scgi_temp_path ${q(path.join(dir, "temp/scgi"))};`,
         "    sendfile on;",
         "    keepalive_timeout 30;",
-        "    server {",
-        `        listen 127.0.0.1:${port};`,
-        "        server_name _;",
-        `        root ${q(options.root)};`,
-        "        disable_symlinks off;",
-        "        autoindex off;",
-        "        location / { try_files $uri =404; }",
-        "    }",
+        // The product's server block, bound to 127.0.0.1 only.
+        ...nginxSite({ port, webRoot: q(options.root) })
+            .split("\n")
+            .map((line) => `    ${line.replace(/^(\s*listen )(\d+)/, (_all, listen: string, port: string) => `${listen}127.0.0.1:${port}`)}`),
         "}",
         "",
     ].join("\n");
