@@ -2,8 +2,26 @@
 # The one test command (README "The two commands"): installs what the tests need on a fresh Debian
 # machine (Debian packages, npm ci), type-checks, runs every test, and prints one summary line.
 # Under CI=true a skipped test fails the run: nothing may skip silently in CI.
+#
+#   ./tests/run-all.sh            every test
+#   ./tests/run-all.sh --quick    unit, contract and mock tests only: day-to-day work (README "Quick start")
+#
+# Test files run in TEST_JOBS mocha worker processes (default 2: both cores of the reference
+# machine; 1 runs them in this process), slowest first (tests/durations.json), so one long file
+# does not finish alone at the end. Files are independent: every service a test starts binds a
+# free port on 127.0.0.1 and lives in its own temporary directory. UPDATE_DURATIONS=1 records the
+# measured times into tests/durations.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+mode=full
+case "${1:-}" in
+  "") ;;
+  --quick) mode=quick ;;
+  *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
+esac
+jobs="${TEST_JOBS:-2}"
+[[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "TEST_JOBS must be a positive whole number, not '$jobs'" >&2; exit 2; }
 
 # Debian packages the integration tests use: Go and govmomi's source build the vSphere
 # simulator (vcsim) the OVA-template tests run against; openssl makes the test CAs;
@@ -11,8 +29,9 @@ cd "$(dirname "$0")/.."
 # builds the fake setup and pack binaries, which push with skopeo and zip the manifests; curl is
 # the benchmarks' reference uploader; openssh-server and nginx-light are the file server the
 # manifests are published to, over SSH, and served from; cloud-init validates the VM's user data
-# and systemd (systemd-analyze) its fallback web-server units.
-DEBIAN_PACKAGES=(golang-go golang-github-vmware-govmomi-dev openssl docker-registry apache2-utils skopeo makeself zip unzip jq curl openssh-server nginx-light cloud-init systemd)
+# and systemd (systemd-analyze) its fallback web-server units; tmux is the terminal the stack
+# generator's interactive test types into.
+DEBIAN_PACKAGES=(golang-go golang-github-vmware-govmomi-dev openssl docker-registry apache2-utils skopeo makeself zip unzip jq curl openssh-server nginx-light cloud-init systemd tmux)
 
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do
@@ -40,11 +59,19 @@ echo "Building the provider plugin (npm run build)"
 npm run build --silent
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+durations=$(mktemp)
+trap 'rm -f "$log" "$durations"' EXIT
+mapfile -t files < <(node tests/support/testFiles.js "$mode")
+[ ${#files[@]} -gt 0 ] || { echo "no test files found for mode $mode" >&2; exit 1; }
+parallel=()
+[ "$jobs" -eq 1 ] || parallel=(--parallel --jobs "$jobs" --require tests/support/fileDurations.js)
 set +e
-npx mocha 'tests/**/*.test.ts' 2>&1 | tee "$log"
+TEST_DURATIONS_LOG="$durations" npx mocha "${parallel[@]}" "${files[@]}" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
+if [ "${UPDATE_DURATIONS:-}" = "1" ] && [ -s "$durations" ]; then
+  node tests/support/testFiles.js --record "$durations"
+fi
 
 count() { grep -Eo "^ +[0-9]+ $1" "$log" | grep -Eo '[0-9]+' | tail -1 || true; }
 passed=$(count passing); failed=$(count failing); skipped=$(count pending)

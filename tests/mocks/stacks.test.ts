@@ -196,7 +196,7 @@ describe("stack files (program under the SDK's mock engine)", () => {
         }
     });
 
-    it("paletteCli answers the installer's prompts, and is a secret output when it holds the registry password", async () => {
+    it("paletteCli answers the installer's prompts, and is a secret output exactly when it holds the registry password (as the README says)", async () => {
         const harbor = await runStack("harbor-lab");
         const answers = harbor.outputs.paletteCli as Record<string, any>;
         assert.strictEqual(answers.registryType, "OCI");
@@ -211,6 +211,13 @@ describe("stack files (program under the SDK's mock engine)", () => {
         const ecr = await runStack("ecr-prod");
         assert.strictEqual((ecr.outputs.paletteCli as Record<string, any>).registryType, "OCI ECR");
         assert.strictEqual((ecr.outputs.paletteCli as Record<string, any>).packs.region, "us-west-2");
+        // ECR's answers hold no password (the installer takes an IAM user's keys, not managed here): a plain output.
+        assert.ok(!ecr.secretOutputs.includes("paletteCli"), "an ECR stack's paletteCli holds no secret and is plain");
+        assert.ok(!JSON.stringify(ecr.outputs.paletteCli).includes(TEST_SECRETS.vspherePassword));
+        const generic = await runStack("generic-dev");
+        assert.ok(generic.secretOutputs.includes("paletteCli"), "a generic registry's password makes paletteCli secret");
+        const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+        assert.match(readme, /^\| `paletteCli` \| [^|\n]*secret when it holds a registry password \(Harbor, generic\); plain on ECR[^|\n]* \|/m);
     });
 
     it("the validation runs after everything it checks, with the passwords secret", async () => {

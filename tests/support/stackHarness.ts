@@ -10,6 +10,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { secretPaths, unwrapSecrets } from "./secretWire";
+import "./transpileCache";
 import { VSPHERE_LOOKUP_FIXTURES } from "./vsphereLookupFixtures";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
@@ -60,6 +61,8 @@ export interface RunOptions {
     preview?: boolean;
     /** Run the program's preflight (tools, disk, binaries, registry) too. Default false. */
     preflight?: boolean;
+    /** The stack file to run, when it is not stacks/Pulumi.<stack>.yaml (e.g. one the stack generator wrote). */
+    stackFile?: string;
 }
 
 /** Secrets every test stack needs, with values that are easy to search for in state. */
@@ -81,8 +84,7 @@ export function stackNames(): string[] {
 }
 
 /** The `palette-airgap:` config of a stack file as key → value (namespace removed). */
-export function readStackConfig(stack: string): Record<string, unknown> {
-    const file = path.join(PROJECT_ROOT, "stacks", `Pulumi.${stack}.yaml`);
+export function readStackConfig(stack: string, file = path.join(PROJECT_ROOT, "stacks", `Pulumi.${stack}.yaml`)): Record<string, unknown> {
     const document = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
     const config: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(document.config ?? {})) {
@@ -106,7 +108,7 @@ export function secretsFor(stack: string): Record<string, string> {
 
 /** Runs index.ts for `stack` under mocks. A config error is thrown as the program throws it. */
 export async function runStack(stack: string, options: RunOptions = {}): Promise<StackRun> {
-    const plain = { ...readStackConfig(stack), ...(options.overrides ?? {}) };
+    const plain = { ...readStackConfig(stack, options.stackFile), ...(options.overrides ?? {}) };
     for (const key of options.remove ?? []) {
         delete plain[key];
     }

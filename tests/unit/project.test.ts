@@ -124,7 +124,7 @@ describe("project files", () => {
  * in the program, its components, scripts and the test command.
  */
 function readmeReferences(): { file: string; section: string }[] {
-    const files = ["index.ts", "tests/run-all.sh", ".ci/run", ...walk("scripts"), ...walk("components")];
+    const files = ["index.ts", "tests/run-all.sh", ".ci/run", ...walk("scripts"), ...walk("components"), ...walk("stacks")];
     const pattern = /(?<![\w/.])README(?:\.md)?(?: section)?,? +["'“‘]([^"'”’\n]+)["'”’]/g;
     return files.flatMap((file) => [...read(file).matchAll(pattern)].map((match) => ({ file, section: match[1].replace(/`/g, "") })));
 }
@@ -132,6 +132,6 @@ function readmeReferences(): { file: string; section: string }[] {
 function walk(dir: string): string[] {
     return fs.readdirSync(path.join(PROJECT_ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
         const relative = path.join(dir, entry.name);
-        return entry.isDirectory() ? walk(relative) : /\.(ts|sh|js)$/.test(entry.name) ? [relative] : [];
+        return entry.isDirectory() ? walk(relative) : /\.(ts|sh|js|yaml)$/.test(entry.name) ? [relative] : [];
     });
 }
