@@ -50,17 +50,29 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
-echo "Type-checking (tsc --noEmit)"
-npx tsc --noEmit -p .
-
 # The provider plugin (bin/pulumi-resource-palette-airgap) runs the compiled JavaScript in dist/;
-# the plugin tests start it as the engine does.
-echo "Building the provider plugin (npm run build)"
-npm run build --silent
+# the plugin tests start it as the engine does. Built once here, before the workers start (two
+# workers building it at once would race); the quick mode has no plugin tests.
+if [ "$mode" = full ]; then
+  echo "Building the provider plugin (npm run build)"
+  npm run build --silent
+fi
 
 log=$(mktemp)
 durations=$(mktemp)
-trap 'rm -f "$log" "$durations"' EXIT
+typecheck_log=$(mktemp)
+typecheck_pid=""
+cleanup() {
+  [ -z "$typecheck_pid" ] || kill "$typecheck_pid" 2>/dev/null || true
+  rm -f "$log" "$durations" "$typecheck_log"
+}
+trap cleanup EXIT
+
+# The type check (one core, 10-40 s) runs beside the tests, which run transpile-only; either
+# failing fails the run.
+echo "Type-checking (tsc --noEmit) while the tests run"
+node_modules/.bin/tsc --noEmit -p . >"$typecheck_log" 2>&1 &
+typecheck_pid=$!
 mapfile -t files < <(node tests/support/testFiles.js "$mode")
 [ ${#files[@]} -gt 0 ] || { echo "no test files found for mode $mode" >&2; exit 1; }
 parallel=()
@@ -73,12 +85,23 @@ if [ "${UPDATE_DURATIONS:-}" = "1" ] && [ -s "$durations" ]; then
   node tests/support/testFiles.js --record "$durations"
 fi
 
+typecheck_status=0
+wait "$typecheck_pid" || typecheck_status=$?
+typecheck_pid=""
+if [ "$typecheck_status" -ne 0 ]; then
+  cat "$typecheck_log"
+  echo "type check failed (tsc --noEmit, above)" >&2
+fi
+
 count() { grep -Eo "^ +[0-9]+ $1" "$log" | grep -Eo '[0-9]+' | tail -1 || true; }
 passed=$(count passing); failed=$(count failing); skipped=$(count pending)
 passed=${passed:-0}; failed=${failed:-0}; skipped=${skipped:-0}
 echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
 if [ "$status" -ne 0 ]; then
   exit "$status"
+fi
+if [ "$typecheck_status" -ne 0 ]; then
+  exit "$typecheck_status"
 fi
 if [ "${CI:-}" = "true" ] && [ "$skipped" -ne 0 ]; then
   echo "CI: ${skipped} test(s) skipped; every test must run in CI" >&2

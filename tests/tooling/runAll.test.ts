@@ -70,6 +70,20 @@ describe("tests/run-all.sh", function () {
         assert.match(result.output, /CI: 1 test\(s\) skipped; every test must run in CI/);
     });
 
+    it("a type error fails the run even when every test passes (tsc runs beside the tests)", () => {
+        const broken = path.join(project, "tests", "unit", "typo.ts");
+        fs.writeFileSync(broken, `export const port: number = "8080";\n`);
+        try {
+            const result = runAll(["--quick"]);
+            assert.notStrictEqual(result.status, 0);
+            assert.deepStrictEqual(result.summary, ["tests: 3 passed, 0 failed, 1 skipped"]);
+            assert.match(result.output, /typo\.ts.*TS2322/);
+            assert.match(result.output, /type check failed/);
+        } finally {
+            fs.rmSync(broken);
+        }
+    });
+
     it("refuses an unknown argument and a bad TEST_JOBS", () => {
         assert.strictEqual(runAll(["--fast"]).status, 2);
         assert.strictEqual(runAll(["--quick"], { TEST_JOBS: "two" }).status, 2);
