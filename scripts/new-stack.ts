@@ -86,8 +86,10 @@ async function askUntilValid(terminal: Terminal, question: Question, answers: An
         const reply = await terminal.ask(promptText(question));
         if (reply === undefined) throw new UsageError("input ended; nothing was written", false);
         const answer = parseReply(question, reply);
-        if (question.choices && !question.choices.includes(String(answer))) {
-            console.log(`  ✗ ${question.key}: "${answer}" is not one of ${question.choices.join(", ")}`);
+        // Choices of config keys are checked by loadConfig() below; `placement` is the generator's own.
+        const choices = question.key === "placement" ? (question.choices ?? []) : [];
+        if (choices.length > 0 && !choices.includes(String(answer))) {
+            console.log(`  ✗ ${question.key}: "${answer}" is not one of ${choices.join(", ")}`);
             continue;
         }
         answers[question.key] = answer;

@@ -47,6 +47,7 @@ export const QUESTIONS: readonly Question[] = [
     { key: "ovaSource", prompt: "OS+K8s OVA: absolute path on this machine, or https:// URL of your internal mirror" },
     { key: "ovaSha256", prompt: "sha256 of the OVA (empty: not pinned)" },
     { key: "ovaCaFile", prompt: "CA certificate of the OVA mirror, absolute path (empty: the system's trusted CAs)", when: (answers) => /^https:\/\//i.test(String(answers.ovaSource ?? "")) },
+    { key: "ovaSourceUsername", prompt: "User of the OVA mirror, if it asks for one (empty: none; a bearer token is set as the secret ovaSourceToken)", when: (answers) => /^https:\/\//i.test(String(answers.ovaSource ?? "")) },
     { key: "registryKind", prompt: "Registry kind", choices: ["harbor", "ecr", "generic"], suggested: "harbor" },
     { key: "registryEndpoint", prompt: "Registry host[:port]", when: [OCI] },
     { key: "registryUsername", prompt: "Registry user (Harbor: one allowed to create projects)", when: [OCI] },
@@ -167,9 +168,13 @@ export function secretCommands(name: string, answers: Answers): string[] {
 
 /** What to run after the file is written, in order. */
 export function nextSteps(name: string, answers: Answers, file: string): string[] {
-    const optional = answers.fileServerMode === "docker" && String(answers.fileServerDockerHost ?? "").startsWith("ssh://")
-        ? [`# optional, without an SSH agent for the ssh:// Docker host: pulumi config set --stack ${name} --secret fileServerSshPrivateKey < <private key file>`]
-        : [];
+    const optional: string[] = [];
+    if (/^https:\/\//i.test(String(answers.ovaSource ?? "")) && !isSet(answers.ovaSourceUsername)) {
+        optional.push(`# optional, if the OVA mirror takes a bearer token: pulumi config set --stack ${name} --secret ovaSourceToken`);
+    }
+    if (answers.fileServerMode === "docker" && String(answers.fileServerDockerHost ?? "").startsWith("ssh://")) {
+        optional.push(`# optional, without an SSH agent for the ssh:// Docker host: pulumi config set --stack ${name} --secret fileServerSshPrivateKey < <private key file>`);
+    }
     return [
         `# ${file} is written. With your state backend and passphrase set (README "Quick start"):`,
         `pulumi stack select --create ${name}`,

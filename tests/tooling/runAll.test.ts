@@ -14,7 +14,7 @@ import { PROJECT_ROOT } from "../support/stackHarness";
 const FILES: Record<string, string> = {
     "tests/unit/pass.test.ts": `describe("unit", () => { it("one", () => {}); it("two", () => {}); });\n`,
     "tests/mocks/skip.test.ts": `describe("mocks", () => { it("three", () => {}); it("pending"); });\n`,
-    "tests/vsphere/fail.test.ts": `import * as assert from "assert";\ndescribe("vsphere", () => { it("four", () => {}); it("five", () => assert.strictEqual(1, 2)); });\n`,
+    "tests/vsphere/fail.test.ts": `describe("vsphere", () => { it("four", () => {}); it("five", () => { throw new Error("fails"); }); });\n`,
 };
 
 describe("tests/run-all.sh", function () {
@@ -27,12 +27,13 @@ describe("tests/run-all.sh", function () {
             fs.mkdirSync(path.dirname(path.join(project, file)), { recursive: true });
             fs.copyFileSync(path.join(PROJECT_ROOT, file), path.join(project, file));
         }
+        // A small tsconfig (mocha's types only): the type check of each run stays short.
         // Older than node_modules/.package-lock.json, so that the script does not run npm ci.
         fs.copyFileSync(path.join(PROJECT_ROOT, "package-lock.json"), path.join(project, "package-lock.json"));
         const installed = fs.statSync(path.join(PROJECT_ROOT, "node_modules", ".package-lock.json")).mtime;
         fs.utimesSync(path.join(project, "package-lock.json"), installed, new Date(installed.getTime() - 60000));
         fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(project, "node_modules"));
-        fs.writeFileSync(path.join(project, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true, types: ["mocha", "node"] }, include: ["tests/**/*.ts"] }));
+        fs.writeFileSync(path.join(project, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true, types: ["mocha"], lib: ["es2022"], skipLibCheck: true }, include: ["tests/**/*.ts"] }));
         for (const [file, content] of Object.entries(FILES)) {
             fs.mkdirSync(path.dirname(path.join(project, file)), { recursive: true });
             fs.writeFileSync(path.join(project, file), content);
