@@ -107,8 +107,8 @@ describe("stack generator (npm run new-stack)", function () {
         for (const key of secrets) assert.ok(fs.readFileSync(file, "utf8").includes(`#   pulumi config set --stack site-a --secret ${key}`), key);
 
         const run = await runGenerated("site-a", file, secrets);
-        assert.strictEqual(findResource(run, "pulumi-nodejs:dynamic/vsphere:OvaTemplateImport")[0].inputs.templateName, "r_u-2204-0-k-12510-0");
-        assert.strictEqual(findResource(run, "pulumi-nodejs:dynamic/registry:HarborProject").length, 2);
+        assert.strictEqual(findResource(run, "palette-airgap:vsphere:OvaTemplateImport")[0].inputs.templateName, "r_u-2204-0-k-12510-0");
+        assert.strictEqual(findResource(run, "palette-airgap:registry:HarborProject").length, 2);
         assert.match(String(run.outputs.scarUrl), /^https:\/\//);
         await assertEverySecretNeeded("site-a", file, secrets);
     });
@@ -269,7 +269,7 @@ describe("stack generator (npm run new-stack)", function () {
             const secrets = printedSecrets(screen, "site-c");
             assert.deepStrictEqual(secrets.sort(), ["fileServerSshPrivateKey", "registryPassword", "vspherePassword"]);
             const run = await runGenerated("site-c", file, secrets);
-            assert.deepStrictEqual(findResource(run, "pulumi-nodejs:dynamic/registry:HarborProject"), [], "a generic registry gets no Harbor projects");
+            assert.deepStrictEqual(findResource(run, "palette-airgap:registry:HarborProject"), [], "a generic registry gets no Harbor projects");
             assert.strictEqual((run.outputs.registry as Record<string, any>).packRegistry, "registry.site-c.internal:5000");
         });
 

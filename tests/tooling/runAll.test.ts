@@ -23,10 +23,12 @@ describe("tests/run-all.sh", function () {
 
     before(() => {
         project = fs.mkdtempSync(path.join(os.tmpdir(), "palette-run-all-"));
-        for (const file of ["tests/run-all.sh", "tests/support/testFiles.js", "tests/support/fileDurations.js", ".mocharc.json", "package.json"]) {
+        for (const file of ["tests/run-all.sh", "tests/support/testFiles.js", "tests/support/fileDurations.js", ".mocharc.json"]) {
             fs.mkdirSync(path.dirname(path.join(project, file)), { recursive: true });
             fs.copyFileSync(path.join(PROJECT_ROOT, file), path.join(project, file));
         }
+        // The full mode builds the provider plugin first (npm run build): here a marker file.
+        fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "run-all-test", private: true, scripts: { build: "echo built > built.txt" } }));
         // A small tsconfig (mocha's types only): the type check of each run stays short.
         // Older than node_modules/.package-lock.json, so that the script does not run npm ci.
         fs.copyFileSync(path.join(PROJECT_ROOT, "package-lock.json"), path.join(project, "package-lock.json"));
@@ -50,6 +52,7 @@ describe("tests/run-all.sh", function () {
     it("full: one summary line over both workers, the failing file fails the run, and the measured times are recorded", () => {
         const result = runAll([], { UPDATE_DURATIONS: "1" });
         assert.notStrictEqual(result.status, 0, result.output);
+        assert.ok(fs.existsSync(path.join(project, "built.txt")), "the full mode builds the plugin before the tests");
         assert.deepStrictEqual(result.summary, ["tests: 4 passed, 1 failed, 1 skipped"], result.output);
         // Each file ran in a worker (fileDurations.js records only there) and got a measured time.
         const durations = JSON.parse(fs.readFileSync(path.join(project, "tests", "durations.json"), "utf8"));
@@ -58,10 +61,12 @@ describe("tests/run-all.sh", function () {
     });
 
     it("--quick: only unit, contract and mock tests", () => {
+        fs.rmSync(path.join(project, "built.txt"), { force: true });
         const result = runAll(["--quick"]);
         assert.strictEqual(result.status, 0, result.output);
         assert.deepStrictEqual(result.summary, ["tests: 3 passed, 0 failed, 1 skipped"]);
         assert.doesNotMatch(result.output, /vsphere/);
+        assert.ok(!fs.existsSync(path.join(project, "built.txt")), "the quick mode has no plugin tests and builds nothing");
     });
 
     it("TEST_JOBS=1 runs the same tests in one process with the same summary; under CI=true a skipped test fails the run", () => {
