@@ -459,7 +459,7 @@ function readFileServer(reader: ConfigReader): FileServerSettings {
         reader.problem("fileServerSshPrivateKey", `set both fileServerSshPublicKey and fileServerSshPrivateKey: the key publishes the manifests over SSH`);
     }
     settings.vm = {
-        template: reader.requiredOptional("fileServerTemplate", "fileServerMode vm"),
+        template: reader.inventoryPath("fileServerTemplate", reader.requiredOptional("fileServerTemplate", "fileServerMode vm")),
         folder: vmFolder === undefined ? "" : reader.inventoryPath("fileServerVmFolder", vmFolder),
         cpus: reader.integer("fileServerCpus", 1, 64),
         memoryMb: reader.integer("fileServerMemoryMb", 512, 1048576),

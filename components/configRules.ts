@@ -173,6 +173,9 @@ export function repositoryBaseProblem(value: string, kind: "harbor" | "ecr" | "g
     if (kind === "ecr" && !ECR_REPOSITORY.test(value)) {
         return `${shown(value)} is not an ECR repository name: ECR allows single . _ - between letters and digits (no __ or --), e.g. spectro-packs`;
     }
+    if (kind === "ecr" && value.length < 2) {
+        return `${shown(value)} is shorter than the 2 characters ECR requires of a repository name, e.g. spectro-packs`;
+    }
     return undefined;
 }
 

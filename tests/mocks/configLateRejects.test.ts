@@ -81,6 +81,8 @@ const LATE_REJECTS: LateReject[] = [
     { stack: "harbor-lab", key: "imageBase", value: "spectro-packs/images", fix: /same Harbor project "spectro-packs" as packBase/, later: { what: "OciRegistry (a RunError once the program runs)" } },
     { stack: "harbor-lab", key: "packBase", value: "Spectro-Packs", fix: /is not a repository base/, later: { what: "setupEnvironment", call: () => repositoryBase("Spectro-Packs", "packBase") } },
     { stack: "ecr-prod", key: "packBase", value: "spectro__packs", fix: /is not an ECR repository name/, later: { what: "ECR CreateRepository" } },
+    { stack: "ecr-prod", key: "imageBase", value: "s", fix: /shorter than the 2 characters ECR requires/, later: { what: "ECR CreateRepository" } },
+    { stack: "harbor-lab", key: "fileServerTemplate", value: "templates/../ubuntu-2204", fix: /has a \.\. segment/, later: { what: "the vSphere provider's template lookup" } },
     { stack: "generic-dev", key: "imageBase", value: "spectro images", fix: /is not a repository base/, later: { what: "setupEnvironment", call: () => repositoryBase("spectro images", "imageBase") } },
     // vCenter: host[:port], bracketed IPv6, no credentials.
     { stack: "harbor-lab", key: "vsphereServer", value: "vcenter.lab.internal:99999", fix: /port 99999 is not a TCP port/, later: { what: "the vSphere client", call: () => parseServer("vcenter.lab.internal:99999") } },
