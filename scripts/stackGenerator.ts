@@ -33,7 +33,7 @@ const VM = { key: "fileServerMode", in: ["vm"] } as const;
 const DOCKER = { key: "fileServerMode", in: ["docker"] } as const;
 
 /** The questions, in the order of the procedure: vCenter, placement, OVA, registry, binaries, file server. */
-export const QUESTIONS: readonly Question[] = [
+const ALL_QUESTIONS: readonly Question[] = [
     { key: "vsphereServer", prompt: "vCenter host name or IP (no https://)" },
     { key: "vsphereUser", prompt: "vCenter user" },
     { key: "vsphereCaFile", prompt: "vCenter's CA certificate, absolute path (empty: the system's trusted CAs)" },
@@ -52,8 +52,14 @@ export const QUESTIONS: readonly Question[] = [
     { key: "registryEndpoint", prompt: "Registry host[:port]", when: [OCI] },
     { key: "registryUsername", prompt: "Registry user (Harbor: one allowed to create projects)", when: [OCI] },
     { key: "registryCaFile", prompt: "Registry CA certificate, absolute path (Palette asks for it too; empty: publicly trusted)", when: [OCI] },
+    // A second registry for the images, as the procedure allows (asked once these keys exist in CONFIG_KEYS).
+    { key: "imageRegistryEndpoint", prompt: "Images registry host[:port], if the images go to another registry than the packs (empty: the same registry)", when: [OCI] },
+    { key: "imageRegistryKind", prompt: "Kind of the images registry: harbor or generic (empty: the packs registry's kind)", when: [OCI, { key: "imageRegistryEndpoint", set: true }] },
+    { key: "imageRegistryUsername", prompt: "Images registry user (empty: the packs registry's user and password)", when: [OCI, { key: "imageRegistryEndpoint", set: true }] },
+    { key: "imageRegistryCaFile", prompt: "Images registry CA certificate, absolute path (empty: the packs registry's CA)", when: [OCI, { key: "imageRegistryEndpoint", set: true }] },
     { key: "ecrRegion", prompt: "AWS region of the private ECR registry (packs)", when: [{ key: "registryKind", in: ["ecr"] }] },
     { key: "ecrPublicImages", prompt: "Images in ECR Public (us-east-1)? true or false", when: [{ key: "registryKind", in: ["ecr"] }] },
+    { key: "ecrImageRegion", prompt: "AWS region of the private ECR registry holding the images (empty: the packs' region)", when: [{ key: "registryKind", in: ["ecr"] }, { key: "ecrPublicImages", in: ["false"] }] },
     { key: "setupBinary", prompt: "Airgap setup binary (airgap-v<version>.bin), absolute path" },
     { key: "setupBinarySha256", prompt: "sha256 of the setup binary from Spectro Cloud support (empty: not pinned)" },
     { key: "packBinaries", prompt: "Pack binaries (airgap-pack-*.bin), absolute paths separated by spaces or commas (empty: none)" },
@@ -67,6 +73,9 @@ export const QUESTIONS: readonly Question[] = [
     { key: "fileServerImage", prompt: "Web server image in your registry", when: [DOCKER] },
     { key: "lifecycle", prompt: "production (destroy keeps the template and registry content) or lab (destroy removes everything)", choices: ["production", "lab"] },
 ];
+
+/** The questions whose key this version declares (`placement` is the generator's own). */
+export const QUESTIONS: readonly Question[] = ALL_QUESTIONS.filter((question) => question.key === "placement" || CONFIG_KEYS.some((spec) => spec.key === question.key));
 
 /** Keys the generator asks for (the others keep their defaults; set them later with pulumi config set). */
 export const ASKED_KEYS = QUESTIONS.map((question) => question.key).filter((key) => key !== "placement");
@@ -106,14 +115,24 @@ export function parseReply(question: Question, reply: string): string | string[]
     return text;
 }
 
-/** The secret keys this stack needs, by the table: required ones, and those whose requiredWhen holds. */
+/**
+ * The secret keys this stack needs: required ones and those whose requiredWhen holds, by the
+ * table, and any other secret loadConfig() reports missing for these answers.
+ */
 export function neededSecrets(answers: Answers): string[] {
-    return CONFIG_KEYS.filter(
-        (spec) => spec.secret && (spec.default === undefined || (spec.requiredWhen !== undefined && spec.requiredWhen.every((condition) => conditionHolds(answers, condition)))),
-    ).map((spec) => spec.key);
+    const needed = new Set(
+        CONFIG_KEYS.filter((spec) => spec.secret && (spec.default === undefined || (spec.requiredWhen !== undefined && spec.requiredWhen.every((condition) => conditionHolds(answers, condition)))))
+            .map((spec) => spec.key),
+    );
+    const secretKeys = new Set(CONFIG_KEYS.filter((spec) => spec.secret).map((spec) => spec.key));
+    for (const problem of configProblems(stackValues(answers), placeholders([...needed]))) {
+        if (secretKeys.has(problem.key)) needed.add(problem.key);
+    }
+    return CONFIG_KEYS.filter((spec) => needed.has(spec.key)).map((spec) => spec.key);
 }
 
 const PLACEHOLDER = "placeholder-until-pulumi-config-set--secret";
+const placeholders = (keys: string[]) => Object.fromEntries(keys.map((key) => [key, PLACEHOLDER]));
 
 /** The stack's config as loadConfig() reads it: the answers (placement removed), empty ones left out. */
 export function stackValues(answers: Answers): Record<string, string | string[]> {
@@ -126,8 +145,7 @@ export function stackValues(answers: Answers): Record<string, string | string[]>
 
 /** Every problem loadConfig() finds in these answers, the needed secrets counted as set. */
 export function answerProblems(answers: Answers): KeyProblem[] {
-    const secrets = Object.fromEntries(neededSecrets(answers).map((key) => [key, PLACEHOLDER]));
-    return configProblems(stackValues(answers), secrets);
+    return configProblems(stackValues(answers), placeholders(neededSecrets(answers)));
 }
 
 /**
