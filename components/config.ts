@@ -819,6 +819,7 @@ const SECRET_KEYS_INSTEAD_OF_URL_CREDENTIALS: Record<string, string> = {
     vsphereServer: "vsphereUser and vspherePassword (--secret)",
     ovaSource: "ovaSourceUsername and ovaSourcePassword (--secret), or ovaSourceToken (--secret) for a bearer token",
     registryEndpoint: "registryUsername and registryPassword (--secret)",
+    imageRegistryEndpoint: "imageRegistryUsername and imageRegistryPassword (--secret)",
     fileServerDockerHost: "ssh://<user>@<host> with fileServerSshPrivateKey (--secret) or the SSH agent",
     fileServerImage: "an image the Docker host can pull (log the Docker host in to its registry)",
 };

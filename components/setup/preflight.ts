@@ -35,10 +35,26 @@ export interface PreflightSpec {
     registryCaFile?: string;
     /** Skip TLS verification of the registry (config key registryInsecure). */
     registryInsecure?: boolean;
+    /**
+     * PEM files read later by the run, the import or the file server (vsphereCaFile, ovaCaFile,
+     * fileServerTlsCertFile/KeyFile): each must exist, be readable and hold a PEM block of its label.
+     */
+    pemFiles?: PemFileSpec[];
+    /** A local OVA (config key ovaSource, when it is a path): must be a readable regular file. */
+    localOva?: string;
     /** PATH to search for tools. Default process.env.PATH. */
     pathEnv?: string;
     /** Timeout of the registry probe and of `aws --version`, in ms. Default 10000. */
     timeoutMs?: number;
+}
+
+export interface PemFileSpec {
+    /** Config key, e.g. vsphereCaFile. */
+    key: string;
+    file: string;
+    label: "CERTIFICATE" | "PRIVATE KEY";
+    /** What the file should be, e.g. "vCenter's CA certificate". */
+    what: string;
 }
 
 /** Resolves when every check passes; otherwise rejects with one Error listing every problem. */
@@ -62,6 +78,8 @@ export async function preflightProblems(spec: PreflightSpec): Promise<string[]> 
         checkBinary("setupBinary", spec.setupBinary),
         ...(spec.packBinaries ?? []).map((binary, i) => checkBinary(`packBinaries[${i}]`, binary)),
         checkRegistry(spec, timeoutMs),
+        ...(spec.pemFiles ?? []).map(checkPemFile),
+        checkLocalOva(spec.localOva),
     ]);
     return checks.flat();
 }
@@ -210,19 +228,53 @@ async function checkBinary(key: string, file: string): Promise<string[]> {
     return [];
 }
 
+/** The text of a PEM file, or the problem with it (named by its config key). */
+async function readPemFile(spec: PemFileSpec): Promise<{ pem?: string; problem?: string }> {
+    let text: string;
+    try {
+        text = await fs.promises.readFile(spec.file, "utf8");
+    } catch {
+        return { problem: `${spec.key}: ${spec.file} does not exist or is unreadable: give the absolute path of ${spec.what} (PEM)` };
+    }
+    const begin = spec.label === "CERTIFICATE" ? /-----BEGIN CERTIFICATE-----/ : /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----/;
+    if (!begin.test(text)) {
+        return { problem: `${spec.key}: ${spec.file} is not a PEM ${spec.label === "CERTIFICATE" ? "certificate" : "private key"}: give ${spec.what} in PEM form` };
+    }
+    return { pem: text };
+}
+
+async function checkPemFile(spec: PemFileSpec): Promise<string[]> {
+    const { problem } = await readPemFile(spec);
+    return problem ? [problem] : [];
+}
+
+async function checkLocalOva(file: string | undefined): Promise<string[]> {
+    if (file === undefined || file === "") {
+        return [];
+    }
+    try {
+        const stat = await fs.promises.stat(file);
+        if (!stat.isFile()) {
+            return [`ovaSource: ${file} is not a regular file: give the path of the .ova file`];
+        }
+        await fs.promises.access(file, fs.constants.R_OK);
+        return [];
+    } catch (error) {
+        return [
+            (error as NodeJS.ErrnoException).code === "ENOENT"
+                ? `ovaSource: ${file} does not exist: copy the OVA there (the import reads it from this machine) or fix ovaSource`
+                : `ovaSource: ${file} is not readable by this user: fix its owner or mode`,
+        ];
+    }
+}
+
 async function checkRegistry(spec: PreflightSpec, timeoutMs: number): Promise<string[]> {
     const problems: string[] = [];
     let ca: string | undefined;
     if (spec.registryCaFile !== undefined && spec.registryCaFile !== "") {
-        try {
-            ca = await fs.promises.readFile(spec.registryCaFile, "utf8");
-            if (!ca.includes("-----BEGIN CERTIFICATE-----")) {
-                problems.push(`registryCaFile: ${spec.registryCaFile} is not a PEM certificate: give the registry's CA certificate in PEM form`);
-                ca = undefined;
-            }
-        } catch {
-            problems.push(`registryCaFile: ${spec.registryCaFile} does not exist or is unreadable: give the absolute path of the registry's CA certificate (PEM)`);
-        }
+        const read = await readPemFile({ key: "registryCaFile", file: spec.registryCaFile, label: "CERTIFICATE", what: "the registry's CA certificate" });
+        if (read.problem) problems.push(read.problem);
+        ca = read.pem;
     }
     const caUnusable = problems.length > 0;
     if (spec.registryKind === "ecr" || spec.registryEndpoint === undefined || spec.registryEndpoint === "") {

@@ -4,7 +4,8 @@
  * the binary is missing or the registry unreachable would be a false drift check):
  * tools on PATH, free space in workDir, setup and pack binaries present and executable, the setup
  * binary's sha256 pin (setupBinarySha256), and for Harbor/generic registries `GET https://<endpoint>/v2/`
- * answering 200 or 401 with the configured CA. Every problem is reported at once, in one
+ * answering 200 or 401 with the configured CA; the PEM files read later (vsphereCaFile, ovaCaFile,
+ * fileServerTlsCertFile/KeyFile) and a local ovaSource present and readable. Every problem is reported at once, in one
  * RunError (printed by Pulumi without a stack trace), each line naming the config key and the fix.
  *
  * Set PALETTE_AIRGAP_SKIP_PREFLIGHT=1 to skip it: for the tests under the mock engine (the stack
@@ -22,9 +23,9 @@
  *     };
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { RegistrySettings, SetupSettings } from "../config";
+import type { FileServerSettings, OvaSettings, RegistrySettings, SetupSettings, VsphereSettings } from "../config";
 import { fileSha256 } from "./fileDigest";
-import { DEFAULT_MIN_FREE_BYTES, preflightProblems } from "./preflight";
+import { DEFAULT_MIN_FREE_BYTES, PemFileSpec, preflightProblems } from "./preflight";
 import type { LoginTool } from "./runScript";
 import { DEFAULT_LOGIN_TOOL } from "./binaryCommand";
 
@@ -56,7 +57,13 @@ export type PreflightOutcome = "passed" | "skipped";
  * one pulumi.RunError listing every problem.
  */
 export async function runPreflight(
-    settings: { registry: RegistrySettings; setup: SetupSettings },
+    settings: {
+        registry: RegistrySettings;
+        setup: SetupSettings;
+        vsphere?: Pick<VsphereSettings, "caFile">;
+        ova?: Pick<OvaSettings, "source" | "caFile">;
+        fileServer?: Pick<FileServerSettings, "tls">;
+    },
     options: RunPreflightOptions = {},
 ): Promise<PreflightOutcome> {
     const env = options.env ?? process.env;
@@ -82,6 +89,8 @@ export async function runPreflight(
             registryEndpoint: registry.kind === "ecr" ? undefined : registry.endpoint,
             registryCaFile: registry.kind === "ecr" ? undefined : registry.caFile,
             registryInsecure: registry.kind === "ecr" ? undefined : registry.insecure,
+            pemFiles: pemFilesOf(settings),
+            localOva: settings.ova && !/^[a-z][a-z0-9+.-]*:\/\//i.test(settings.ova.source) ? settings.ova.source : undefined,
             pathEnv: options.pathEnv,
             timeoutMs: options.timeoutMs,
         }),
@@ -95,6 +104,17 @@ export async function runPreflight(
         );
     }
     return "passed";
+}
+
+/** The PEM files the import and the file server read later: checked now, before anything is created. */
+function pemFilesOf(settings: Parameters<typeof runPreflight>[0]): PemFileSpec[] {
+    const files: (PemFileSpec | false | undefined)[] = [
+        settings.vsphere?.caFile !== undefined && { key: "vsphereCaFile", file: settings.vsphere.caFile, label: "CERTIFICATE", what: "the CA certificate that signed vCenter's certificate" },
+        settings.ova?.caFile !== undefined && { key: "ovaCaFile", file: settings.ova.caFile, label: "CERTIFICATE", what: "the CA certificate of the OVA mirror" },
+        settings.fileServer?.tls && { key: "fileServerTlsCertFile", file: settings.fileServer.tls.certFile, label: "CERTIFICATE", what: "the file server's certificate" },
+        settings.fileServer?.tls && { key: "fileServerTlsKeyFile", file: settings.fileServer.tls.keyFile, label: "PRIVATE KEY", what: "the private key of fileServerTlsCertFile" },
+    ];
+    return files.filter((file): file is PemFileSpec => Boolean(file));
 }
 
 /**

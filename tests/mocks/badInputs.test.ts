@@ -1,8 +1,9 @@
 /**
  * Bad inputs that a valid-looking stack file can still hold and that only the preflight (program
  * time, before any resource) detects: files that are missing, not executable or not what was
- * pinned, a CA that is missing or wrong, too little disk space, a tool missing from PATH, a
- * registry that does not answer HTTPS. (tests/mocks/configValidation.test.ts covers what the
+ * pinned, a CA that is missing or wrong (registry, vCenter, OVA mirror), a TLS certificate or key
+ * of the file server that is missing or not PEM, a local OVA that is not there, too little disk
+ * space, a tool missing from PATH, a registry that does not answer HTTPS. (tests/mocks/configValidation.test.ts covers what the
  * config alone shows: 44 table cases.)
  *
  * Each case runs the real program (index.ts) for a stack file under the SDK's mock engine with its
@@ -121,14 +122,19 @@ describe("bad inputs only the preflight detects (the program under the SDK's moc
             overrides.registryEndpoint = registry.endpoint;
             overrides.registryCaFile = registry.caFile;
         }
-        // The file server's certificate and key are read into its cloud-init once the preflight passed.
-        for (const key of ["fileServerTlsCertFile", "fileServerTlsKeyFile"]) {
+        // CA files, the file server's certificate and key, and a local OVA are read later (by the
+        // import, into the file server's cloud-init): the preflight checks them, so they exist here.
+        for (const key of ["vsphereCaFile", "ovaCaFile", "fileServerTlsCertFile", "fileServerTlsKeyFile"]) {
             if (typeof config[key] === "string") {
-                const kind = key.endsWith("KeyFile") ? "PRIVATE KEY" : "CERTIFICATE";
+                const kind = key === "fileServerTlsKeyFile" ? "PRIVATE KEY" : "CERTIFICATE";
                 const file = path.join(dir, path.basename(config[key] as string));
                 fs.writeFileSync(file, `-----BEGIN ${kind}-----\nstand-in\n-----END ${kind}-----\n`, { mode: 0o600 });
                 overrides[key] = file;
             }
+        }
+        if (typeof config.ovaSource === "string" && config.ovaSource.startsWith("/")) {
+            overrides.ovaSource = path.join(dir, path.basename(config.ovaSource));
+            fs.writeFileSync(overrides.ovaSource as string, "stand-in OVA");
         }
         return overrides;
     }
@@ -297,6 +303,42 @@ describe("bad inputs only the preflight detects (the program under the SDK's moc
             keys: ["registryEndpoint"],
             key: "registryEndpoint",
             fix: /^https:\/\/127\.0\.0\.1:\d+\/v2\/ answered HTTP 404, not an OCI registry's 200 or 401: check registryEndpoint$/,
+        },
+        {
+            label: "vCenter CA file that does not exist (read by the OVA import, after the folder was created)",
+            stack: "harbor-lab",
+            arrange: (dir) => ({ overrides: { vsphereCaFile: path.join(dir, "pki", "vcenter-ca.pem") } }),
+            keys: ["vsphereCaFile"],
+            key: "vsphereCaFile",
+            fix: /vcenter-ca\.pem does not exist or is unreadable: give the absolute path of the CA certificate that signed vCenter's certificate \(PEM\)$/,
+        },
+        {
+            label: "OVA mirror CA file that is not PEM",
+            stack: "harbor-lab",
+            arrange: (dir) => {
+                const file = path.join(dir, "mirror-ca.der");
+                fs.writeFileSync(file, crypto.randomBytes(64));
+                return { overrides: { ovaCaFile: file } };
+            },
+            keys: ["ovaCaFile"],
+            key: "ovaCaFile",
+            fix: /mirror-ca\.der is not a PEM certificate: give the CA certificate of the OVA mirror in PEM form$/,
+        },
+        {
+            label: "local OVA that is not there (read by the import, after the folder was created)",
+            stack: "ecr-prod",
+            arrange: (dir) => ({ overrides: { ovaSource: path.join(dir, "not copied", "u-2204-0-k-12510-0.ova") } }),
+            keys: ["ovaSource"],
+            key: "ovaSource",
+            fix: /u-2204-0-k-12510-0\.ova does not exist: copy the OVA there \(the import reads it from this machine\) or fix ovaSource$/,
+        },
+        {
+            label: "file server TLS key that is a certificate, and a certificate that is missing (read into cloud-init after other resources)",
+            stack: "ecr-prod",
+            arrange: (dir, baseline) => ({ overrides: { fileServerTlsKeyFile: baseline.vsphereCaFile, fileServerTlsCertFile: path.join(dir, "manifests.crt.missing") } }),
+            keys: ["fileServerTlsCertFile", "fileServerTlsKeyFile"],
+            key: "fileServerTlsKeyFile",
+            fix: /is not a PEM private key: give the private key of fileServerTlsCertFile in PEM form$/,
         },
         {
             label: "ECR with the AWS CLI v1 on PATH",
