@@ -11,7 +11,9 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResourceProvider } from "../components/resourceProvider";
+import { COMPONENTS } from "./components";
 import { CUSTOM_RESOURCES, type CustomResourceType } from "./customResources";
+import { packageSchema } from "./schema/packageSchema";
 import { concealProperties, revealProperties } from "./wire";
 
 export const PACKAGE_NAME = "palette-airgap";
@@ -42,6 +44,21 @@ export class PaletteAirgapProvider implements pulumi.provider.Provider {
         for (const resource of resources) {
             this.resources.set(resource.token, resource);
         }
+    }
+
+    /** The package schema (Pulumi's package metaschema), built from the typed specs of every resource and component. */
+    async getSchema(): Promise<string> {
+        return JSON.stringify(packageSchema(this.version));
+    }
+
+    /** Builds a component for a program in another language; its children are registered with the engine from here. */
+    async construct(name: string, type: string, inputs: pulumi.Inputs, options: pulumi.ComponentResourceOptions): Promise<pulumi.provider.ConstructResult> {
+        const construct = COMPONENTS.get(type);
+        if (!construct) {
+            throw new Error(`${PACKAGE_NAME}: unknown component type "${type}"; this plugin constructs ${[...COMPONENTS.keys()].join(", ")}`);
+        }
+        const { resource, state } = await construct(name, inputs, options);
+        return { urn: resource.urn, state };
     }
 
     async check(urn: string, olds: any, news: any): Promise<pulumi.provider.CheckResult> {

@@ -87,6 +87,8 @@ export async function runComponents<T>(program: () => T, options: ComponentRunOp
     active = registrations;
     try {
         const value = program();
+        // A program that returns a promise (a Construct) registers as it runs: wait for it first.
+        await Promise.resolve(value).catch(() => undefined);
         await (options.abort ? Promise.race([settings.waitForRPCs(), options.abort]) : settings.waitForRPCs());
         return { value, registrations };
     } finally {

@@ -63,6 +63,12 @@ export interface RunOptions {
     preflight?: boolean;
     /** The stack file to run, when it is not stacks/Pulumi.<stack>.yaml (e.g. one the stack generator wrote). */
     stackFile?: string;
+    /**
+     * Instead of index.ts, construct `palette-airgap:index:AirgapEnvironment` through the provider
+     * plugin's Construct (as for a program in another language), with the stack file's keys as
+     * its inputs (secrets as secret inputs); the outputs are the component's. Default false.
+     */
+    construct?: boolean;
 }
 
 /** Secrets every test stack needs, with values that are easy to search for in state. */
@@ -145,7 +151,9 @@ export async function runStack(stack: string, options: RunOptions = {}): Promise
     activeRun = run;
     try {
         clearProgramModules();
-        const loaded = require(PROGRAM) as Record<string, unknown> | (() => Promise<Record<string, unknown>>);
+        const loaded = options.construct
+            ? () => constructEnvironment(plain, secrets)
+            : (require(PROGRAM) as Record<string, unknown> | (() => Promise<Record<string, unknown>>));
         // A program may export its outputs, or an async function returning them (as index.ts does).
         const program = typeof loaded === "function" ? await loaded() : loaded;
         for (const [name, value] of Object.entries(program)) {
@@ -184,6 +192,17 @@ export async function runStackExpectingConfigError(stack: string, options: RunOp
     assert.strictEqual((caught as Error).name, "ConfigError", `expected ConfigError, got ${(caught as Error).stack}`);
     assert.deepStrictEqual(lastRun().resources.map((resource) => resource.name), [], "resources were registered before the config error");
     return caught as Error;
+}
+
+/** AirgapEnvironment through the plugin's Construct: the stack file's keys as inputs, the secrets as secret inputs. */
+async function constructEnvironment(plain: Record<string, unknown>, secrets: Record<string, string>): Promise<Record<string, unknown>> {
+    const { PaletteAirgapProvider } = require(path.join(PROJECT_ROOT, "provider", "paletteAirgapProvider"));
+    const inputs: Record<string, unknown> = { ...plain };
+    for (const [key, value] of Object.entries(secrets)) {
+        inputs[key] = pulumi.secret(value);
+    }
+    const result = await new PaletteAirgapProvider().construct("palette", "palette-airgap:index:AirgapEnvironment", inputs, {});
+    return result.state as Record<string, unknown>;
 }
 
 let lastRunResult: StackRun | undefined;
