@@ -9,6 +9,13 @@ import { Agent, request } from "undici";
 
 /** Where Harbor's API lives under the endpoint (the swagger's `basePath`). */
 export const HARBOR_API_BASE_PATH = "/api/v2.0";
+/** Repositories per page of listRepositories (the swagger's maximum). */
+export const REPOSITORY_PAGE_SIZE = 100;
+/** Pages listRepositories reads at most (100,000 repositories); a server that keeps saying "next" is stopped. */
+export const MAX_REPOSITORY_PAGES = 1000;
+/** Time limits of one call: connecting (TCP + TLS), then the response headers, then each read of the body. */
+export const HARBOR_CONNECT_TIMEOUT_MS = 30_000;
+export const HARBOR_RESPONSE_TIMEOUT_MS = 120_000;
 
 /** How to reach Harbor. */
 export interface HarborConnection {
@@ -20,6 +27,8 @@ export interface HarborConnection {
     caFile?: string;
     /** Skip TLS verification (explicit opt-in; HTTPS is still required). Default false. */
     insecure?: boolean;
+    /** Time limit of each response (headers, then each read of the body), in ms. Default HARBOR_RESPONSE_TIMEOUT_MS (2 minutes). */
+    responseTimeoutMs?: number;
 }
 
 /** A Harbor project as this package sees it (from the swagger's `Project`). */
@@ -157,6 +166,7 @@ export class HarborClient {
     private readonly caFile?: string;
     private readonly insecure: boolean;
     private readonly agent: Agent;
+    private readonly responseTimeoutMs: number;
 
     constructor(connection: HarborConnection) {
         this.baseUrl = `https://${normalizeHarborEndpoint(connection.endpoint)}`;
@@ -171,6 +181,7 @@ export class HarborClient {
         this.authorization = `Basic ${Buffer.from(`${connection.username}:${connection.password}`, "utf8").toString("base64")}`;
         this.caFile = connection.caFile || undefined;
         this.insecure = connection.insecure === true;
+        this.responseTimeoutMs = connection.responseTimeoutMs ?? HARBOR_RESPONSE_TIMEOUT_MS;
         let ca: string | undefined;
         if (this.caFile) {
             try {
@@ -183,9 +194,9 @@ export class HarborClient {
             }
         }
         this.agent = new Agent({
-            connect: { ca, rejectUnauthorized: !this.insecure, timeout: 30_000 },
-            headersTimeout: 120_000,
-            bodyTimeout: 120_000,
+            connect: { ca, rejectUnauthorized: !this.insecure, timeout: HARBOR_CONNECT_TIMEOUT_MS },
+            headersTimeout: this.responseTimeoutMs,
+            bodyTimeout: this.responseTimeoutMs,
         });
     }
 
@@ -198,9 +209,10 @@ export class HarborClient {
      * getProject: GET /projects/{project_name_or_id}. A string is a project name (sent with
      * `X-Is-Resource-Name: true` so that a numeric-looking name is not taken for an id), a number
      * an id. Returns undefined when Harbor answers 404 (Harbor does, although the swagger declares
-     * no 404 for this operation).
+     * no 404 for this operation). Throws when Harbor returns a project of another name (or, by id,
+     * another id, or a name other than `expectedName`).
      */
-    async getProject(nameOrId: string | number): Promise<HarborProjectInfo | undefined> {
+    async getProject(nameOrId: string | number, expectedName?: string): Promise<HarborProjectInfo | undefined> {
         const result = await this.call({
             operation: "getProject",
             subject: projectSubject(nameOrId),
@@ -214,7 +226,18 @@ export class HarborClient {
         if (result.status === 404) {
             return undefined;
         }
-        return toProjectInfo(result.json, "getProject", projectSubject(nameOrId));
+        const project = toProjectInfo(result.json, "getProject", projectSubject(nameOrId));
+        // Adopting or changing a project Harbor returned for another name would flip another
+        // project's flag (a proxy or a faulty Harbor answering with `library`): names must match exactly.
+        const wanted = typeof nameOrId === "string" ? nameOrId : expectedName;
+        if ((wanted !== undefined && project.name !== wanted) || (typeof nameOrId === "number" && project.id !== nameOrId)) {
+            throw this.error(
+                `Harbor getProject for ${projectSubject(nameOrId)} at ${this.baseUrl} returned another project, "${project.name}" (id ${project.id}): ` +
+                    `refusing to use it (nothing was changed); check that registryEndpoint is Harbor itself and not a proxy that rewrites paths`,
+                { operation: "getProject" },
+            );
+        }
+        return project;
     }
 
     /**
@@ -299,17 +322,26 @@ export class HarborClient {
     /**
      * listRepositories: GET /projects/{project_name}/repositories, every page (page_size 100, the
      * swagger's maximum). Returns the names relative to the project (Harbor returns
-     * `<project>/<repository>`).
+     * `<project>/<repository>`). Bounded: it stops at the last page (fewer than 100 items, or as
+     * many names as X-Total-Count), and fails on a page that brings no new name, on more pages than
+     * X-Total-Count allows, and after MAX_REPOSITORY_PAGES pages.
      */
     async listRepositories(projectName: string): Promise<string[]> {
+        const subject = projectSubject(projectName);
+        const prefix = `${projectName}/`;
+        const seen = new Set<string>();
         const names: string[] = [];
-        for (let page = 1; ; page++) {
+        const stop = (why: string) =>
+            this.error(`Harbor listRepositories for ${subject} at ${this.baseUrl}: ${why}; stopped listing (a faulty Harbor or a proxy in between)`, {
+                operation: "listRepositories",
+            });
+        for (let page = 1; page <= MAX_REPOSITORY_PAGES; page++) {
             const result = await this.call({
                 operation: "listRepositories",
-                subject: projectSubject(projectName),
+                subject,
                 method: "GET",
                 path: `/projects/${encodeURIComponent(projectName)}/repositories`,
-                query: { page, page_size: 100 },
+                query: { page, page_size: REPOSITORY_PAGE_SIZE },
                 expect: [200],
                 tolerate: [404],
                 needs: "list the project's repositories",
@@ -318,17 +350,26 @@ export class HarborClient {
                 return names;
             }
             const items = Array.isArray(result.json) ? (result.json as { name?: unknown }[]) : [];
-            for (const item of items) {
-                if (typeof item?.name === "string") {
-                    const prefix = `${projectName}/`;
+            let fresh = 0;
+            for (const item of items.slice(0, REPOSITORY_PAGE_SIZE)) {
+                if (typeof item?.name === "string" && !seen.has(item.name)) {
+                    seen.add(item.name);
                     names.push(item.name.startsWith(prefix) ? item.name.slice(prefix.length) : item.name);
+                    fresh += 1;
                 }
             }
             const total = Number(headerValue(result.headers["x-total-count"]));
-            if (items.length < 100 || (Number.isFinite(total) && names.length >= total)) {
+            if (items.length < REPOSITORY_PAGE_SIZE || (Number.isFinite(total) && names.length >= total)) {
                 return names;
             }
+            if (fresh === 0) {
+                throw stop(`page ${page} lists only repositories of earlier pages`);
+            }
+            if (Number.isFinite(total) && page >= Math.ceil(total / REPOSITORY_PAGE_SIZE) + 1) {
+                throw stop(`page ${page} goes past the ${total} repositories Harbor counts (X-Total-Count)`);
+            }
         }
+        throw stop(`more than ${MAX_REPOSITORY_PAGES} pages of ${REPOSITORY_PAGE_SIZE} repositories`);
     }
 
     /**
@@ -410,7 +451,11 @@ export class HarborClient {
         const code = e?.code ?? e?.cause?.code;
         const detail = e?.cause && e.cause.message && e.cause.message !== e.message ? `${e.message}: ${e.cause.message}` : (e?.message ?? String(error));
         let hint = "";
-        if (code && TLS_ERROR_CODES.includes(code)) {
+        if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
+            hint = ` Harbor accepted the connection and gave no answer within ${this.responseTimeoutMs / 1000} s: check that registryEndpoint is Harbor and that it is not hung.`;
+        } else if (code === "UND_ERR_CONNECT_TIMEOUT") {
+            hint = ` No TCP/TLS connection within ${HARBOR_CONNECT_TIMEOUT_MS / 1000} s: check registryEndpoint and the network path to it.`;
+        } else if (code && TLS_ERROR_CODES.includes(code)) {
             hint =
                 code === "ERR_TLS_CERT_ALTNAME_INVALID"
                     ? ` Harbor's certificate is not valid for this host name: use the name (or IP) the certificate was issued for in registryEndpoint.`
@@ -422,11 +467,45 @@ export class HarborClient {
         return this.error(`${what} failed: cannot connect (${detail}${code ? ` [${code}]` : ""}).${hint}`, { operation, code });
     }
 
-    /** A HarborApiError whose message never contains the password. */
+    /** A HarborApiError whose message never contains a credential (see redactCredentials). */
     private error(message: string, init: { operation: string; status?: number; harborMessages?: string[]; code?: string }): HarborApiError {
-        const redact = (s: string) => (this.secret ? s.split(this.secret).join("********") : s);
+        const redact = (text: string) => redactCredentials(text, { username: this.username, password: this.secret });
         return harborApiError(redact(message), { ...init, harborMessages: (init.harborMessages ?? []).map(redact) });
     }
+}
+
+/**
+ * `text` with every credential removed: any `Basic`/`Bearer` authorization value, whoever's it is,
+ * and the password in every form a server may echo it back in (as is, base64 alone or as
+ * `user:password`, URL-encoded, JSON-escaped, hex), and `user:password@` in URLs. Used for every message built from what a
+ * server sent (bodies, headers, TLS and socket errors).
+ */
+export function redactCredentials(text: string, credentials?: { username?: string; password?: string }): string {
+    let out = text
+        .replace(/\b(Basic|Bearer)(\s+|%20|\+)[A-Za-z0-9+/=._~%-]{4,}/gi, "$1 ********")
+        // user:password@ in a URL
+        .replace(/(\/\/)[^\s/@:]+:[^\s/@]+@/g, "$1********@");
+    const password = credentials?.password;
+    if (password) {
+        const utf8 = Buffer.from(password, "utf8");
+        const forms = new Set([
+            password,
+            encodeURIComponent(password),
+            JSON.stringify(password).slice(1, -1),
+            utf8.toString("base64"),
+            utf8.toString("base64").replace(/=+$/, ""),
+            utf8.toString("hex"),
+        ]);
+        if (credentials?.username !== undefined) {
+            const pair = Buffer.from(`${credentials.username}:${password}`, "utf8").toString("base64");
+            forms.add(pair);
+            forms.add(pair.replace(/=+$/, ""));
+        }
+        for (const form of [...forms].filter((f) => f.length >= 3).sort((a, b) => b.length - a.length)) {
+            out = out.split(form).join("********");
+        }
+    }
+    return out;
 }
 
 /** True if `error` is a HarborApiError with one of `statuses`. */

@@ -169,7 +169,7 @@ export const harborProjectProvider: ResourceProvider<HarborProjectInputs, Harbor
                     }
                     adopted = true;
                 }
-                project = await client.getProject(createdId ?? inputs.projectName);
+                project = await client.getProject(createdId ?? inputs.projectName, inputs.projectName);
                 if (!project) {
                     throw new Error(`Harbor at ${client.baseUrl} accepted project "${inputs.projectName}" but does not return it`);
                 }

@@ -20,7 +20,7 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import { Agent, request, type Dispatcher } from "undici";
 import * as YAML from "yaml";
-import { HarborClient, TLS_ERROR_CODES, type HarborConnection } from "../registry/harborApi";
+import { HarborClient, TLS_ERROR_CODES, redactCredentials, type HarborConnection } from "../registry/harborApi";
 import { VsphereSoapClient } from "../vsphere/soapClient";
 import type { VsphereConnection } from "../vsphere/vimTypes";
 
@@ -43,6 +43,10 @@ export const VERSIONS_YAML_PATH = "/roar/nickfury/versions.yaml";
 
 /** Default time allowed for one HTTP exchange or CLI call of a check, ms. */
 export const DEFAULT_CHECK_TIMEOUT_MS = 30_000;
+/** Time allowed for listing a whole registry catalog (every page), ms. */
+export const CATALOG_DEADLINE_MS = 5 * 60_000;
+/** Catalog pages read at most. */
+export const MAX_CATALOG_PAGES = 1000;
 
 /** Versions listed in a detail before "...". */
 const MAX_LISTED = 8;
@@ -122,7 +126,7 @@ export async function checkManifestServer(scarUrl: string, options: ManifestServ
         }
         return pass(name, `${plural(versions.length, "version")} (${listed(versions)}) at ${shown}`, secrets);
     } catch (error) {
-        return fail(name, `GET ${shown}: ${transportDetail(error, { caFile: options.caFile, caKey: "the file server's CA (scarCaFile)" })}`, secrets);
+        return fail(name, `GET ${shown}: ${transportDetail(error, { caFile: options.caFile, caKey: "the file server's CA (scarCaFile)", timeoutMs: options.timeoutMs })}`, secrets);
     } finally {
         await agent?.close().catch(() => undefined);
     }
@@ -185,6 +189,8 @@ export interface OciBasesOptions {
     pageSize?: number;
     /** Default DEFAULT_CHECK_TIMEOUT_MS per request. */
     timeoutMs?: number;
+    /** Time allowed for the whole catalog (every page), ms. Default CATALOG_DEADLINE_MS (5 minutes). */
+    deadlineMs?: number;
 }
 
 /**
@@ -221,11 +227,17 @@ async function listCatalog(host: string, options: OciBasesOptions): Promise<stri
     let authorization = basicAuth(options.username, options.password);
     let triedToken = false;
     const names: string[] = [];
+    const seen = new Set<string>();
+    const started = Date.now();
+    const deadline = options.deadlineMs ?? CATALOG_DEADLINE_MS;
     let next: string | undefined = `/v2/_catalog?n=${options.pageSize ?? 1000}`;
     try {
         for (let page = 0; next !== undefined; page++) {
-            if (page > 10_000) {
-                throw new Error(`GET ${origin}/v2/_catalog: more than 10000 pages, giving up`);
+            if (page >= MAX_CATALOG_PAGES) {
+                throw new Error(`GET ${origin}/v2/_catalog: more than ${MAX_CATALOG_PAGES} pages, giving up`);
+            }
+            if (Date.now() - started > deadline) {
+                throw new Error(`GET ${origin}/v2/_catalog: not done after ${Math.round(deadline / 1000)} s (${page} pages), giving up`);
             }
             const url: URL = new URL(next, origin);
             if (url.origin !== origin) {
@@ -236,7 +248,7 @@ async function listCatalog(host: string, options: OciBasesOptions): Promise<stri
             try {
                 response = await request(url, { method: "GET", headers: { authorization, accept: "application/json" }, dispatcher: agent });
             } catch (error) {
-                throw new Error(`${shown}: ${transportDetail(error, { caFile: options.caFile, caKey: "the registry CA (registryCaFile)" })}`);
+                throw new Error(`${shown}: ${transportDetail(error, { caFile: options.caFile, caKey: "the registry CA (registryCaFile)", timeoutMs: options.timeoutMs })}`);
             }
             const text = await readLimited(response.body, 64 * 1024 * 1024);
             if (response.statusCode === 401 && !triedToken) {
@@ -266,8 +278,18 @@ async function listCatalog(host: string, options: OciBasesOptions): Promise<stri
             if (json.repositories !== null && json.repositories !== undefined && !Array.isArray(json.repositories)) {
                 throw new Error(`${shown}: HTTP 200 but "repositories" is not a list`);
             }
-            names.push(...((json.repositories as unknown[] | null | undefined) ?? []).filter((n): n is string => typeof n === "string"));
+            let fresh = 0;
+            for (const repository of ((json.repositories as unknown[] | null | undefined) ?? []).filter((n): n is string => typeof n === "string")) {
+                if (!seen.has(repository)) {
+                    seen.add(repository);
+                    names.push(repository);
+                    fresh += 1;
+                }
+            }
             next = nextLink(headerValue(response.headers.link));
+            if (next !== undefined && fresh === 0) {
+                throw new Error(`${shown}: the registry sends a next page but this page listed no new repository; not following it`);
+            }
         }
     } finally {
         await agent.close().catch(() => undefined);
@@ -309,7 +331,7 @@ async function fetchToken(challenge: BearerChallenge, options: OciBasesOptions, 
     try {
         response = await request(realm, { method: "GET", headers: { authorization: basicAuth(options.username, options.password), accept: "application/json" }, dispatcher: agent });
     } catch (error) {
-        throw new Error(`${shown} (token): ${transportDetail(error, { caFile: options.caFile, caKey: "the registry CA (registryCaFile)" })}`);
+        throw new Error(`${shown} (token): ${transportDetail(error, { caFile: options.caFile, caKey: "the registry CA (registryCaFile)", timeoutMs: options.timeoutMs })}`);
     }
     const text = await readLimited(response.body, 1024 * 1024);
     if (response.statusCode === 401 || response.statusCode === 403) {
@@ -612,14 +634,15 @@ function fail(name: string, detail: string, secrets: (string | undefined)[]): Ch
     return { name, ok: false, detail: redact(detail, secrets) };
 }
 
-/** Replaces every secret (and its URL-encoded form) by ********. */
+/**
+ * Replaces every secret by ******** in every form a server may echo it back in (as is, URL-encoded,
+ * base64, JSON-escaped), and any Basic/Bearer value or `user:password@` (redactCredentials).
+ */
 export function redact(text: string, secrets: (string | undefined)[]): string {
-    let out = text;
+    let out = redactCredentials(text);
     for (const secret of secrets) {
         if (secret && secret.length > 0) {
-            out = out.split(secret).join("********");
-            const encoded = encodeURIComponent(secret);
-            if (encoded !== secret) out = out.split(encoded).join("********");
+            out = redactCredentials(out, { password: secret });
         }
     }
     return out;
@@ -677,10 +700,16 @@ function registryErrors(text: string): string {
 const TLS_CODES = new Set(TLS_ERROR_CODES);
 
 /** `cannot connect (ECONNREFUSED ...)` with a hint for certificate failures. */
-function transportDetail(error: unknown, tls: { caFile?: string; caKey: string }): string {
+function transportDetail(error: unknown, tls: { caFile?: string; caKey: string; timeoutMs?: number }): string {
     const e = error as Error & { code?: string; cause?: Error & { code?: string } };
     const code = e?.cause?.code ?? e?.code;
     const message = e?.cause?.message && e.cause.message !== e.message ? `${e.message}: ${e.cause.message}` : (e?.message ?? String(error));
+    if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
+        return `no answer within ${Math.round((tls.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS) / 100) / 10} s (the server accepted the connection and then said nothing) [${code}]`;
+    }
+    if (code === "UND_ERR_CONNECT_TIMEOUT") {
+        return `no connection within ${Math.round((tls.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS) / 100) / 10} s (TCP or TLS handshake) [${code}]`;
+    }
     if (code && TLS_CODES.has(code)) {
         const hint =
             code === "ERR_TLS_CERT_ALTNAME_INVALID"

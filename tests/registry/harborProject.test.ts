@@ -10,13 +10,14 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { request } from "undici";
-import { HarborClient, normalizeHarborEndpoint } from "../../components/registry/harborApi";
+import { HarborClient, MAX_REPOSITORY_PAGES, normalizeHarborEndpoint, redactCredentials } from "../../components/registry/harborApi";
 import { HarborProject } from "../../components/registry/harborProject";
 import { harborProjectProvider, type HarborProjectInputs, type HarborProjectOutputs } from "../../components/registry/harborProjectProvider";
 import { callPlugin, PluginProcess, secretPaths, type ProviderMethod } from "../support/plugin";
 import { wireSecret, withoutSecrets } from "../support/secretWire";
 import { startHarborStandIn, type HarborStandIn } from "../support/harborStandIn";
 import { requireSharedFile } from "../support/sharedFiles";
+import { startSilentServer } from "../support/silentServer";
 
 const USER = "palette-installer";
 const PASSWORD = "harbor-Pa55-SECRET-7f3c";
@@ -542,6 +543,128 @@ describe("HarborProject: the custom resource against a swagger-validating Harbor
         });
     });
 
+    describe("a faulty Harbor (or a proxy in front of it): bounded, never adopting another project, never echoing a credential (issue 9, item 7)", function () {
+        let client: HarborClient;
+        beforeEach(function () {
+            client = new HarborClient({ endpoint: harbor.endpoint, username: USER, password: PASSWORD, caFile: harbor.caFile });
+        });
+        afterEach(async function () {
+            harbor.faults = {};
+            await client.close();
+        });
+
+        /** listRepositories requests made while fn ran. */
+        async function listingRequests(fn: () => Promise<unknown>): Promise<number> {
+            const before = harbor.requests.length;
+            await fn();
+            return harbor.requests.slice(before).filter((r) => r.operationId === "listRepositories").length;
+        }
+
+        it("a server that answers the same full page with Link: next forever: stopped at the second page", async function () {
+            harbor.addProject("endless-repeat", false);
+            harbor.faults.endlessPages = "repeat";
+            let message = "";
+            const requests = await listingRequests(async () => (message = await rejection(client.listRepositories("endless-repeat"))));
+            assert.strictEqual(requests, 2);
+            assert.match(message, /listRepositories for project "endless-repeat" .*page 2 lists only repositories of earlier pages; stopped listing/);
+        });
+
+        it(`a server that says next forever with new names and no total: stopped at ${MAX_REPOSITORY_PAGES} pages`, async function () {
+            this.timeout(120_000);
+            harbor.addProject("endless-fresh", false);
+            harbor.faults.endlessPages = "fresh";
+            let message = "";
+            const requests = await listingRequests(async () => (message = await rejection(client.listRepositories("endless-fresh"))));
+            assert.strictEqual(requests, MAX_REPOSITORY_PAGES);
+            assert.match(message, new RegExp(`more than ${MAX_REPOSITORY_PAGES} pages of 100 repositories`));
+        });
+
+        it("a server whose X-Total-Count says 3 while it keeps sending full pages: one request", async function () {
+            harbor.addProject("endless-lying", false);
+            harbor.faults.endlessPages = "lying-total";
+            const requests = await listingRequests(() => client.listRepositories("endless-lying"));
+            assert.strictEqual(requests, 1);
+        });
+
+        it("deleting a non-empty project against endless pages fails, naming the project, instead of looping", async function () {
+            const project = harbor.addProject("endless-delete", false);
+            harbor.addRepository("endless-delete", "a");
+            harbor.faults.endlessPages = "repeat";
+            const message = await rejection(provider.delete(String(project.id), { ...inputs("endless-delete", false, { allowDeleteNonEmpty: true }), repoCount: 1, adopted: false } as HarborProjectOutputs));
+            assert.match(message, /listRepositories for project "endless-delete"/);
+            assert.ok(harbor.project("endless-delete"), "nothing was deleted");
+        });
+
+        it("create never adopts a project of another name: library's public flag stays as it is", async function () {
+            const library = harbor.project("library") ?? harbor.addProject("library", true);
+            harbor.setPublic("library", true);
+            harbor.faults.getProjectAnswersWith = "library";
+            const before = harbor.requests.length;
+            const message = await rejection(provider.create(await checked(inputs("spectro-packs-proxy", false))));
+            assert.match(message, /getProject for project "spectro-packs-proxy" .*returned another project, "library" \(id \d+\): refusing to use it \(nothing was changed\)/);
+            assert.strictEqual(harbor.project("library")!.public, true, "library is still public");
+            assert.strictEqual(library.public, true);
+            assert.deepStrictEqual(harbor.requests.slice(before).filter((r) => r.operationId === "updateProject"), [], "no updateProject was sent");
+        });
+
+        it("after a 409 on create, the project read back must be the one asked for", async function () {
+            harbor.project("library") ?? harbor.addProject("library", true);
+            harbor.faults.createConflicts = true;
+            harbor.faults.getProjectAnswersWith = "library";
+            // The first lookup sees "library" for the name already: refused before any POST.
+            const message = await rejection(provider.create(await checked(inputs("spectro-images-409", true))));
+            assert.match(message, /returned another project, "library"/);
+            assert.strictEqual(harbor.project("spectro-images-409"), undefined);
+            // By id, the project's name is compared with the one created.
+            harbor.faults = {};
+            const other = harbor.addProject("someone-else", false);
+            const byId = await rejection(client.getProject(other.id, "spectro-images-409"));
+            assert.match(byId, /getProject for project id \d+ .*returned another project, "someone-else"/);
+        });
+
+        for (const echo of ["body", "header", "bearer"] as const) {
+            it(`a server echoing the credentials back (${echo}): the error carries none of them, in any encoding`, async function () {
+                harbor.faults.echoCredentials = echo;
+                const before = harbor.undeclaredResponses.length;
+                const message = await rejection(provider.create(await checked(inputs(`echo-${echo}`, false))));
+                harbor.undeclaredResponses.splice(before).forEach((r) => assert.strictEqual(r.status, 500));
+                assert.match(message, /HTTP 500/);
+                for (const form of credentialForms(USER, PASSWORD)) {
+                    assert.ok(!message.includes(form), `${echo}: the message holds ${form}`);
+                }
+                if (echo === "body" || echo === "header") {
+                    assert.match(message, /Basic \*{8}/, "the place of the credential is still visible");
+                } else {
+                    assert.match(message, /Bearer \*{8}/);
+                    assert.match(message, /https:\/\/\*{8}@harbor\.internal/);
+                }
+            });
+        }
+
+        it("redactCredentials covers the forms a server may echo, for anyone's Basic/Bearer value", function () {
+            const forms = credentialForms(USER, PASSWORD);
+            const text = `${forms.join(" | ")} | Authorization: Basic b3RoZXI6c2VjcmV0 | authorization=Bearer%20eyJhbGciOi.x.y`;
+            const redacted = redactCredentials(text, { username: USER, password: PASSWORD });
+            for (const form of forms) {
+                assert.ok(!redacted.includes(form), form);
+            }
+            assert.ok(!redacted.includes("b3RoZXI6c2VjcmV0") && !redacted.includes("eyJhbGciOi"), redacted);
+        });
+
+        it("a Harbor that completes TLS and never answers: the call fails within its time limit, naming the call", async function () {
+            const silent = await startSilentServer({ tls: true });
+            const slow = new HarborClient({ endpoint: silent.endpoint, username: USER, password: PASSWORD, caFile: silent.caFile, responseTimeoutMs: 1500 });
+            try {
+                const message = await rejection(slow.getProject("spectro-packs"));
+                assert.match(message, /Harbor getProject .* at https:\/\/127\.0\.0\.1:\d+ failed: cannot connect .*UND_ERR_HEADERS_TIMEOUT.*gave no answer within 1\.5 s/);
+                assert.ok(silent.connections() >= 1);
+            } finally {
+                await slow.close();
+                await silent.stop();
+            }
+        });
+    });
+
     describe("across the suite", function () {
         it("made no request the swagger does not allow, and every stand-in response matched the swagger", function () {
             assert.deepStrictEqual(harbor.violations, []);
@@ -557,8 +680,21 @@ describe("HarborProject: the custom resource against a swagger-validating Harbor
             const text = transcript.join("\n");
             // Results legitimately carry the password in `outs.password` (state, secret): remove that field only.
             const withoutStateField = text.replace(/"password":"[^"]*"/g, '"password":"<state>"');
-            assert.ok(!withoutStateField.includes(PASSWORD), "the password leaked");
+            for (const form of credentialForms(USER, PASSWORD)) {
+                assert.ok(!withoutStateField.includes(form), `the password leaked as ${form}`);
+            }
             assert.ok(!withoutStateField.includes(WRONG_PASSWORD), "the wrong password leaked");
         });
     });
 });
+
+/** A password as a server may echo it: as is, base64 alone or in a Basic value, URL-encoded, hex. */
+function credentialForms(username: string, password: string): string[] {
+    return [
+        password,
+        Buffer.from(password).toString("base64"),
+        Buffer.from(`${username}:${password}`).toString("base64"),
+        encodeURIComponent(password),
+        Buffer.from(password).toString("hex"),
+    ];
+}

@@ -329,7 +329,28 @@ export interface HarborStandInOptions {
     password: string;
 }
 
+/** Faults a test can switch on and off (issue 9: what a faulty Harbor or a proxy in front of it does). */
+export interface HarborStandInFaults {
+    /**
+     * listRepositories answers every page with a full page and `Link: rel="next"`, forever:
+     * "repeat" the same 100 names, "fresh" new names each page (no X-Total-Count), "lying-total" new
+     * names with X-Total-Count 3.
+     */
+    endlessPages?: "repeat" | "fresh" | "lying-total";
+    /** getProject by name answers with this project instead (e.g. "library"), as a path-rewriting proxy would. */
+    getProjectAnswersWith?: string;
+    /** createProject answers 409 (the name exists) without creating anything. */
+    createConflicts?: boolean;
+    /**
+     * Every call fails (HTTP 500) echoing the credentials back: "body" the Authorization header in the
+     * error message, "header" in X-Request-Id, "bearer" the password as a Bearer token and in a URL.
+     */
+    echoCredentials?: "body" | "header" | "bearer";
+}
+
 export interface HarborStandIn {
+    /** Faults in effect (mutable; empty by default). */
+    faults: HarborStandInFaults;
     /** `https://127.0.0.1:<port>` */
     url: string;
     /** `127.0.0.1:<port>` (what registryEndpoint holds) */
@@ -370,6 +391,7 @@ export async function startHarborStandIn(options: HarborStandInOptions): Promise
     const expectedAuthorization = `Basic ${Buffer.from(`${options.username}:${options.password}`).toString("base64")}`;
 
     const standIn: HarborStandIn = {
+        faults: {},
         url: "",
         endpoint: "",
         caFile: certFile,
@@ -585,6 +607,17 @@ export async function startHarborStandIn(options: HarborStandInOptions): Promise
             return send(req, res, op, 401, errors("UNAUTHORIZED", "unauthorized"));
         }
 
+        const echo = standIn.faults.echoCredentials;
+        if (echo !== undefined) {
+            const authorization = String(req.headers.authorization);
+            const message =
+                echo === "body"
+                    ? `internal error handling request with Authorization: ${authorization}`
+                    : echo === "bearer"
+                      ? `token exchange failed for Bearer ${options.password} at https://${options.username}:${options.password}@harbor.internal/service/token`
+                      : "internal error";
+            return send(req, res, op, 500, errors("INTERNAL_SERVER_ERROR", message), echo === "header" ? { "x-request-id": authorization } : {});
+        }
         return route(req, res, op, pathParams, url.searchParams, body as Record<string, any> | undefined);
     }
 
@@ -598,7 +631,9 @@ export async function startHarborStandIn(options: HarborStandInOptions): Promise
         const notFound = (what: string) => send(req, res, op, 404, errors("NOT_FOUND", `${what} not found`));
         switch (op.operationId) {
             case "getProject": {
-                const project = findProject(req, params.project_name_or_id);
+                const other = standIn.faults.getProjectAnswersWith;
+                const isName = req.headers["x-is-resource-name"] === "true" || !/^\d+$/.test(params.project_name_or_id);
+                const project = other !== undefined && isName ? standIn.project(other) : findProject(req, params.project_name_or_id);
                 return project ? send(req, res, op, 200, projectBody(project)) : notFound(`project ${params.project_name_or_id}`);
             }
             case "createProject": {
@@ -616,7 +651,7 @@ export async function startHarborStandIn(options: HarborStandInOptions): Promise
                     violation(req, op, `ProjectMetadata.public must be "true" or "false", got ${JSON.stringify(publicFlag)}`);
                     return send(req, res, op, 400, errors("BAD_REQUEST", "invalid metadata.public"));
                 }
-                if (standIn.project(name)) {
+                if (standIn.project(name) || standIn.faults.createConflicts) {
                     return send(req, res, op, 409, errors("CONFLICT", `The project named ${name} already exists`));
                 }
                 const project = standIn.addProject(name, publicFlag === "true");
@@ -672,6 +707,21 @@ export async function startHarborStandIn(options: HarborStandInOptions): Promise
                 }
                 const page = Number(query.get("page") ?? 1);
                 const pageSize = Number(query.get("page_size") ?? 10);
+                const endless = standIn.faults.endlessPages;
+                if (endless !== undefined) {
+                    const start = endless === "repeat" ? 0 : (page - 1) * pageSize;
+                    const items = Array.from({ length: pageSize }, (_, i) => ({
+                        id: start + i + 1,
+                        project_id: project.id,
+                        name: `${project.name}/endless-${start + i}`,
+                        artifact_count: 1,
+                        pull_count: 0,
+                        creation_time: project.creationTime,
+                        update_time: project.updateTime,
+                    }));
+                    const next = `<${swagger.basePath}/projects/${project.name}/repositories?page=${page + 1}&page_size=${pageSize}>; rel="next"`;
+                    return send(req, res, op, 200, items, { link: next, ...(endless === "lying-total" ? { "x-total-count": "3" } : {}) });
+                }
                 const items = project.repositories.slice((page - 1) * pageSize, page * pageSize).map((name, i) => ({
                     id: (page - 1) * pageSize + i + 1,
                     project_id: project.id,

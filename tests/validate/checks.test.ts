@@ -23,6 +23,7 @@ import {
     checkOciBases,
     checkTemplate,
     formatCheckLine,
+    MAX_CATALOG_PAGES,
     nextLink,
     parseBearerChallenge,
     parseDescribeRepositories,
@@ -35,6 +36,8 @@ import { ociPusher, skopeoAvailable } from "../support/ociPush";
 import { buildTestOva } from "../support/ovaBuilder";
 import { freePort, registryAvailable, startRegistry, type TestRegistry } from "../support/registry";
 import { requireSharedFile } from "../support/sharedFiles";
+import { selfSignedCertificate } from "../support/selfSignedCertificate";
+import { startSilentServer, type SilentServer } from "../support/silentServer";
 import { startStaticFileServer, writeManifestsTree, type StaticFileServer } from "../support/staticFileServer";
 import { startVcsim, withVcsimClient, type Vcsim } from "../support/vcsim";
 
@@ -320,6 +323,87 @@ describe("validation checks", function () {
             assert.match(line(wrong), /^FAIL registry: Harbor at https:\/\/127\.0\.0\.1:\d+ rejected the credentials of user "palette-installer" \(HTTP 401/);
             assert.ok(!wrong.detail.includes("Wrong-harbor-PW-1"));
             assert.deepStrictEqual(harbor.violations, []);
+        });
+    });
+
+    describe("hostile services: a server that never answers, pages that never end, credentials echoed back (issue 9)", function () {
+        const USER = "palette";
+        const PASSWORD = "hostile-Registry-PW-5";
+        let silent: SilentServer;
+        let hostile: https.Server;
+        let hostileEndpoint: string;
+        let hostileCa: string;
+        let certDir: string;
+        /** What the hostile registry does: repeat one page forever, send new names forever, or fail echoing the Authorization header. */
+        let mode: "repeat" | "fresh" | "echo" = "repeat";
+        let catalogRequests = 0;
+
+        before(async function () {
+            silent = await startSilentServer({ tls: true });
+            certDir = fs.mkdtempSync(path.join(os.tmpdir(), "hostile-registry-"));
+            const cert = selfSignedCertificate(certDir);
+            hostileCa = cert.certFile;
+            hostile = https.createServer({ key: fs.readFileSync(cert.keyFile), cert: fs.readFileSync(cert.certFile) }, (req, res) => {
+                catalogRequests += 1;
+                const page = Number(new URL(req.url!, "https://x").searchParams.get("page") ?? 1);
+                if (mode === "echo") {
+                    res.writeHead(500, { "content-type": "application/json" }).end(
+                        JSON.stringify({ errors: [{ code: "UNKNOWN", message: `backend failed for Authorization: ${req.headers.authorization}` }] }),
+                    );
+                    return;
+                }
+                const names = mode === "repeat" ? ["spectro-packs/a", "spectro-images/b"] : [`spectro-packs/p${page}`, `spectro-images/i${page}`];
+                res.writeHead(200, { "content-type": "application/json", link: `</v2/_catalog?n=2&page=${page + 1}>; rel="next"` }).end(JSON.stringify({ repositories: names }));
+            });
+            await new Promise<void>((resolve) => hostile.listen(0, "127.0.0.1", () => resolve()));
+            hostileEndpoint = `127.0.0.1:${(hostile.address() as AddressInfo).port}`;
+        });
+
+        after(async function () {
+            await silent?.stop();
+            hostile?.closeAllConnections();
+            await new Promise<void>((resolve) => (hostile ? hostile.close(() => resolve()) : resolve()));
+            if (certDir) fs.rmSync(certDir, { recursive: true, force: true });
+        });
+
+        it("a file server that completes TLS and never answers: FAIL within the time limit, saying so", async function () {
+            const check = await checkManifestServer(`https://${silent.endpoint}`, { caFile: silent.caFile, timeoutMs: 1500 });
+            assert.match(line(check), /^FAIL manifests: GET https:\/\/127\.0\.0\.1:\d+\/roar\/nickfury\/versions\.yaml: no answer within 1\.5 s \(the server accepted the connection and then said nothing\)/);
+        });
+
+        it("a registry that never answers: the OCI check fails within the time limit", async function () {
+            const check = await checkOciBases({ endpoint: silent.endpoint, username: USER, password: PASSWORD, caFile: silent.caFile, packBase: "spectro-packs", imageBase: "spectro-images", timeoutMs: 1500 });
+            assert.match(line(check), /^FAIL registry: GET https:\/\/127\.0\.0\.1:\d+\/v2\/_catalog\?n=1000: no answer within 1\.5 s/);
+        });
+
+        it("a Harbor that never answers: the Harbor check fails within the time limit, naming the call", async function () {
+            const check = await checkHarborBases({ endpoint: silent.endpoint, username: USER, password: PASSWORD, caFile: silent.caFile, responseTimeoutMs: 1500 }, "spectro-packs", "spectro-images");
+            assert.match(line(check), /^FAIL registry: Harbor getProjectSummary .*gave no answer within 1\.5 s/);
+        });
+
+        it("a catalog whose next page repeats the last one: stopped at the second request", async function () {
+            mode = "repeat";
+            catalogRequests = 0;
+            const check = await checkOciBases({ endpoint: hostileEndpoint, username: USER, password: PASSWORD, caFile: hostileCa, packBase: "spectro-packs", imageBase: "spectro-images", pageSize: 2 });
+            assert.match(line(check), /^FAIL registry: .*the registry sends a next page but this page listed no new repository; not following it/);
+            assert.strictEqual(catalogRequests, 2);
+        });
+
+        it("a catalog that sends new names and a next page forever: stopped at the deadline", async function () {
+            mode = "fresh";
+            catalogRequests = 0;
+            const check = await checkOciBases({ endpoint: hostileEndpoint, username: USER, password: PASSWORD, caFile: hostileCa, packBase: "spectro-packs", imageBase: "spectro-images", pageSize: 2, deadlineMs: 1000 });
+            assert.match(line(check), /^FAIL registry: GET https:\/\/127\.0\.0\.1:\d+\/v2\/_catalog: not done after 1 s \(\d+ pages\), giving up/);
+            assert.ok(catalogRequests < MAX_CATALOG_PAGES);
+        });
+
+        it("a registry echoing the Authorization header in its error: the FAIL line holds no credential", async function () {
+            mode = "echo";
+            const check = await checkOciBases({ endpoint: hostileEndpoint, username: USER, password: PASSWORD, caFile: hostileCa, packBase: "spectro-packs", imageBase: "spectro-images" });
+            assert.match(line(check), /^FAIL registry: .*HTTP 500: UNKNOWN backend failed for Authorization: Basic \*{8}/);
+            for (const form of [PASSWORD, Buffer.from(`${USER}:${PASSWORD}`).toString("base64"), Buffer.from(PASSWORD).toString("base64")]) {
+                assert.ok(!check.detail.includes(form), `the detail holds ${form}`);
+            }
         });
     });
 
