@@ -7,13 +7,21 @@
  * rewrite, replace by rename) invalidates it. The cache file is rewritten through a temporary
  * file and a rename, so concurrent writers never leave it corrupt (the last writer wins; a lost
  * entry only costs one more hash later).
+ *
+ * Only the default cache directory is created. A cache file given by option or by
+ * PALETTE_AIRGAP_DIGEST_CACHE is written only while its directory exists: a hash that finishes after
+ * its caller removed that directory (a test's temporary folder, a stand-in directory) must not
+ * bring the folder back with a digests.json in it.
+ *
+ * The file is read with `fs.read` into two reused buffers, the next read running while the
+ * current buffer is hashed: no stream, no allocation per chunk (see bench/sha256.ts).
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-/** Read size of the hashing stream: large reads keep the hash, not the syscalls, the bottleneck. */
+/** Read size: large reads keep the hash, not the syscalls, the bottleneck. */
 export const HASH_CHUNK_BYTES = 4 * 1024 * 1024;
 
 /** At most this many entries are kept (the most recently hashed). */
@@ -21,7 +29,7 @@ const MAX_ENTRIES = 500;
 const CACHE_VERSION = 1;
 
 export interface FileDigestOptions {
-    /** Cache file. Default `~/.cache/palette-airgap/digests.json`; set `PALETTE_AIRGAP_DIGEST_CACHE` to override. */
+    /** Cache file, in an existing directory. Default `~/.cache/palette-airgap/digests.json` (created); set `PALETTE_AIRGAP_DIGEST_CACHE` to override. */
     cacheFile?: string;
 }
 
@@ -62,7 +70,8 @@ export async function fileSha256(file: string, opts?: FileDigestOptions): Promis
 /** Like fileSha256, and says whether the cache answered. */
 export async function fileDigest(file: string, opts?: FileDigestOptions): Promise<FileDigest> {
     const absolute = path.resolve(file);
-    const cacheFile = path.resolve(opts?.cacheFile ?? defaultDigestCacheFile());
+    const configured = opts?.cacheFile ?? process.env.PALETTE_AIRGAP_DIGEST_CACHE;
+    const cacheFile = path.resolve(configured || defaultDigestCacheFile());
     const before = await fs.promises.stat(absolute, { bigint: true });
     if (!before.isFile()) {
         throw new Error(`fileSha256: ${absolute} is not a regular file`);
@@ -74,27 +83,40 @@ export async function fileDigest(file: string, opts?: FileDigestOptions): Promis
         return { sha256: hit.sha256, cached: true, size: Number(before.size) };
     }
 
-    const sha256 = await hashStream(absolute);
+    const sha256 = await hashFile(absolute);
 
     // Cache only when the file did not change while it was read.
     const after = await fs.promises.stat(absolute, { bigint: true });
     if (sameKey(statKey(after), key)) {
-        await updateCache(cacheFile, absolute, { ...key, sha256, hashedAt: new Date().toISOString() }).catch(() => {
+        await updateCache(cacheFile, absolute, { ...key, sha256, hashedAt: new Date().toISOString() }, !configured).catch(() => {
             // A cache that cannot be written only costs a re-hash next time.
         });
     }
     return { sha256, cached: false, size: Number(before.size) };
 }
 
-/** sha256 of the whole file, streamed in HASH_CHUNK_BYTES reads. */
-export function hashStream(file: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-        const hash = crypto.createHash("sha256");
-        const stream = fs.createReadStream(file, { highWaterMark: HASH_CHUNK_BYTES });
-        stream.on("data", (chunk) => hash.update(chunk));
-        stream.on("error", reject);
-        stream.on("end", () => resolve(hash.digest("hex")));
-    });
+/** sha256 of the whole file: HASH_CHUNK_BYTES reads into two reused buffers, reading one while hashing the other. */
+export async function hashFile(file: string): Promise<string> {
+    const hash = crypto.createHash("sha256");
+    const handle = await fs.promises.open(file, "r");
+    try {
+        const buffers = [Buffer.allocUnsafeSlow(HASH_CHUNK_BYTES), Buffer.allocUnsafeSlow(HASH_CHUNK_BYTES)];
+        let position = 0;
+        let current = 0;
+        let pending = handle.read(buffers[current], 0, HASH_CHUNK_BYTES, position);
+        for (;;) {
+            const { bytesRead } = await pending;
+            if (bytesRead === 0) break;
+            position += bytesRead;
+            const filled = buffers[current];
+            current ^= 1;
+            pending = handle.read(buffers[current], 0, HASH_CHUNK_BYTES, position);
+            hash.update(filled.subarray(0, bytesRead));
+        }
+    } finally {
+        await handle.close();
+    }
+    return hash.digest("hex");
 }
 
 type StatKey = Omit<CacheEntry, "sha256" | "hashedAt">;
@@ -125,8 +147,12 @@ async function readCache(cacheFile: string): Promise<CacheFile> {
     return { version: CACHE_VERSION, entries: {} };
 }
 
-async function updateCache(cacheFile: string, key: string, entry: CacheEntry): Promise<void> {
-    await fs.promises.mkdir(path.dirname(cacheFile), { recursive: true, mode: 0o700 });
+async function updateCache(cacheFile: string, key: string, entry: CacheEntry, createDirectory: boolean): Promise<void> {
+    if (createDirectory) {
+        await fs.promises.mkdir(path.dirname(cacheFile), { recursive: true, mode: 0o700 });
+    } else if (!fs.existsSync(path.dirname(cacheFile))) {
+        return; // the caller's folder is gone: recreating it would leave a digests.json behind
+    }
     // Re-read just before writing so entries other processes wrote meanwhile are kept.
     const cache = await readCache(cacheFile);
     delete cache.entries[key];

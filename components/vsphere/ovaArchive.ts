@@ -1,53 +1,55 @@
 /**
  * A streaming OVA reader: the OVA (a tar of an OVF descriptor, usually a manifest, and
- * streamOptimized disks, gigabytes in all) is read once, front to back, and never held in memory.
+ * streamOptimized disks, gigabytes in all) is read once, front to back, into a few reused shared
+ * buffers, and never held in memory.
  *
- * - The whole byte stream is hashed with SHA-256 as it flows (compared with `expectedSha256`).
- * - The descriptor (`*.ovf`, must come before the disks, as the OVF spec requires) is read fully
- *   (capped at 16 MiB) and summarised by `parseOvfDescriptor`.
- * - Every entry listed in the manifest (`*.mf`, before or after the disks) is hashed with the
- *   manifest's algorithm while it streams and compared with the manifest.
- * - Each other entry (the disks) is handed to the caller as a `Readable`, in tar order, one at a
- *   time, to be uploaded (HttpNfcLease) as it is read.
+ * - The whole byte stream is hashed with SHA-256 on one worker thread while it is read (compared
+ *   with `expectedSha256`); each entry is hashed with the manifest's algorithm on a second thread,
+ *   from the same buffers, while the caller uploads those same bytes: one read, no copy, and the
+ *   two digests computed side by side rather than one after the other.
+ * - A local OVA's tar headers are walked first (a few reads at offsets), so that everything that can
+ *   be checked without reading the disks is checked before anything is created on vCenter: entry
+ *   names and types, every file the descriptor references present with its `ovf:size`, chunked files
+ *   complete, the manifest listing every entry. The same checks run again while streaming (and are
+ *   the only ones for an http(s) source, before any byte of the entry concerned is handed out).
+ * - The descriptor (`*.ovf`, must come first, as the OVF spec requires) is read fully (capped at
+ *   16 MiB) and summarised by `parseOvfDescriptor`, which refuses what cannot become one VM template
+ *   (a VirtualSystemCollection, OVF 0.9).
+ * - Each file the descriptor references is handed to the caller once, in tar order, a chunked file
+ *   (`ovf:chunkSize`, entries `<href>.000000000`, `.000000001`, ...) as one file.
  *
- * How the importer uses it (the digest check cannot be missed):
+ * How the importer uses it (the digest checks cannot be missed):
  *
  * ```ts
  * const ova = await openOva(source, { expectedSha256 });
  * try {
  *   // ... CreateImportSpec(ova.descriptorXml), ImportVApp, wait for the lease ...
  *   for await (const file of ova.files()) {
- *     const url = deviceUrlFor(file.name);          // lease.info.deviceUrl[].importKey <-> fileItem.path
- *     await pipeline(file.stream, uploadBody(url)); // or pass file.stream as the request body
- *     const check = await file.verified;            // rejects with OvaIntegrityError on mismatch
+ *     await upload(url, file.segments(), file.size);  // each segment released once written
+ *     await file.verified;                            // rejects with OvaIntegrityError on mismatch
  *   }
- *   await ova.finish();                             // ALWAYS before HttpNfcLeaseComplete
- *   // ... HttpNfcLeaseComplete ...
+ *   await ova.finish();                               // ALWAYS before HttpNfcLeaseComplete
  * } catch (e) {
- *   ova.abort(e as Error);                          // closes the file / connection
+ *   ova.abort(e as Error);                            // closes the file / connection
  *   // ... HttpNfcLeaseAbort ...
- *   throw e;
  * }
  * ```
  *
- * - When the manifest came before a disk, a digest mismatch of that disk surfaces at the end of
- *   that disk's stream: the stream's last chunk is withheld until the digest has been compared, and
- *   on a mismatch the stream errors instead of ending (so an upload fed from it can never send all
- *   its bytes), `file.verified` rejects, and moving on in `files()` throws.
- * - When the manifest comes after the disks, `file.verified` resolves with `status: "deferred"`
- *   and the comparison happens when the manifest is reached, i.e. in `files()` when moving on, or
- *   in `finish()`. This is why `finish()` must succeed before the lease is completed.
- * - `finish()` reads the rest of the OVA, and throws if any check failed: a digest mismatch, a
- *   file listed in the manifest but absent, a file present but not listed, no manifest when one is
- *   required, a file of the descriptor's References absent, a whole-file SHA-256 different from
- *   `expectedSha256`, a truncated download.
- * - Any failure aborts the reader (the source is closed); every later call throws that failure.
+ * - When the manifest is known before a file (it came first, or a local OVA's headers were walked),
+ *   a digest mismatch surfaces before the last bytes of that entry are handed out: an upload fed
+ *   from it can never send all its bytes, `file.verified` rejects, and moving on throws.
+ * - Otherwise (an http(s) source whose manifest comes last) `file.verified` resolves `deferred` and
+ *   the comparison happens when the manifest is reached; this is why `finish()` must succeed
+ *   before the lease is completed.
+ * - Every error names the OVA and the entry (or the descriptor) concerned. Any failure aborts the
+ *   reader (the source is closed, the hashing threads stopped); every later call throws it.
  */
-import { createHash, Hash } from "crypto";
+import { createHash } from "crypto";
 import { Readable } from "stream";
-import * as tar from "tar-stream";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { openOvaSource, OvaSourceOptions, redactSource } from "./ovaSource";
+import { HashThread } from "./hashThread";
+import { openOvaSource, OvaByteSource, OvaSourceOptions, redactSource } from "./ovaSource";
+import { decodeTarHeader, parsePaxRecords, TAR_BLOCK, TarHeader, tarPadding } from "./ovaTar";
 
 export type DigestAlgorithm = "sha1" | "sha256" | "sha512";
 
@@ -129,10 +131,12 @@ export function parseOvaManifest(text: string, manifestName = "manifest"): Map<s
 export interface OvfFileRef {
     /** `ovf:id` of the File element. */
     id: string;
-    /** `ovf:href`: the entry name inside the OVA. */
+    /** `ovf:href`: the entry name inside the OVA (may have directory parts, never `..`). */
     href: string;
-    /** `ovf:size` in bytes, when given. */
+    /** `ovf:size` in bytes, when given (the whole file's size when it is chunked). */
     size?: number;
+    /** `ovf:chunkSize`: the file is stored as entries `<href>.000000000`, `.000000001`, ... of this size (the last one shorter). */
+    chunkSize?: number;
 }
 
 export interface OvfDisk {
@@ -172,7 +176,26 @@ export interface OvfDescriptorSummary {
     productSection?: OvfProductSection;
 }
 
-const ARRAY_TAGS = new Set(["File", "Disk", "Network", "Property", "ProductSection", "VirtualSystem", "Category"]);
+const ARRAY_TAGS = new Set(["File", "Disk", "Network", "Property", "ProductSection", "VirtualSystem", "VirtualSystemCollection", "Category", "Section", "Content"]);
+
+/**
+ * Sections the summary never reads, kept as raw text instead of being built into objects: a
+ * multi-MB descriptor is nearly all of these (hardware items, EULAs, annotations), and building them
+ * cost ~135 MB of memory for a 4 MB descriptor. vCenter still gets the whole descriptor.
+ */
+const UNREAD_SECTIONS = [
+    "VirtualHardwareSection",
+    "EulaSection",
+    "AnnotationSection",
+    "OperatingSystemSection",
+    "StartupSection",
+    "DeploymentOptionSection",
+    "ResourceAllocationSection",
+    "InstallSection",
+    "Info",
+    "Description",
+    "Annotation",
+].map((tag) => `*.${tag}`);
 
 type XmlNode = Record<string, unknown>;
 
@@ -205,14 +228,37 @@ function allocationUnitsToBytes(units: string): number | undefined {
 }
 
 /**
- * Summarises an OVF descriptor. Throws (naming `descriptorName`) when the XML is malformed, has no
- * `Envelope`, or a Disk references a File that the References section lacks.
+ * Why `name` cannot be an entry of an OVA, or undefined when it can: a relative path of plain
+ * segments (`disk1.vmdk`, `disks/disk1.vmdk`), no `..`, `.`, empty segment, absolute path,
+ * backslash, NUL or URL.
+ */
+export function unsafeEntryName(name: string): string | undefined {
+    if (name === "") return "is empty";
+    if (name.includes("\0")) return "contains a NUL character";
+    if (name.includes("\\")) return "contains a backslash";
+    if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(name)) return "is a URL (an OVA holds its files itself)";
+    if (name.startsWith("/")) return "is an absolute path";
+    const parts = name.split("/");
+    if (parts.includes("..")) return "escapes the archive (..)";
+    if (parts.some((p) => p === "" || p === ".")) return "has an empty or '.' path segment";
+    return undefined;
+}
+
+const NON_NEGATIVE_INTEGER = /^\d+$/;
+
+/**
+ * Summarises an OVF descriptor. Throws OvaFormatError naming `descriptorName` when the XML is
+ * malformed or too deeply nested, has no `Envelope`, is OVF 0.9, describes a vApp
+ * (VirtualSystemCollection) or not exactly one VirtualSystem, references a file by an unsafe
+ * name, a compressed file or a chunked one without `ovf:size`, or a Disk references a File that
+ * the References section lacks.
  */
 export function parseOvfDescriptor(xml: string, descriptorName = "OVF descriptor"): OvfDescriptorSummary {
+    const fail = (message: string) => new OvaFormatError(`${descriptorName}: ${message}`);
     const valid = XMLValidator.validate(xml);
     if (valid !== true) {
         const e = valid.err;
-        throw new OvaFormatError(`${descriptorName}: not well-formed XML (line ${e.line}, column ${e.col}: ${e.msg})`);
+        throw fail(`not well-formed XML (line ${e.line}, column ${e.col}: ${e.msg})`);
     }
     const parser = new XMLParser({
         ignoreAttributes: false,
@@ -221,41 +267,89 @@ export function parseOvfDescriptor(xml: string, descriptorName = "OVF descriptor
         parseTagValue: false,
         parseAttributeValue: false,
         trimValues: true,
+        stopNodes: UNREAD_SECTIONS,
         isArray: (tagName, _jpath, _leaf, isAttribute) => !isAttribute && ARRAY_TAGS.has(tagName),
     });
-    const doc = parser.parse(xml) as XmlNode;
+    let doc: XmlNode;
+    try {
+        doc = parser.parse(xml) as XmlNode;
+    } catch (e) {
+        const why = (e as Error).message;
+        const hint = /nested/i.test(why) ? " (its elements nest deeper than the parser's limit of 100; no OVF descriptor needs that)" : "";
+        throw fail(`cannot be parsed: ${why}${hint}`);
+    }
     const env = doc["Envelope"] as XmlNode | undefined;
     if (!env || typeof env !== "object") {
-        throw new OvaFormatError(`${descriptorName}: not an OVF descriptor (no Envelope element)`);
+        throw fail("not an OVF descriptor (no Envelope element)");
     }
+    const version = attr(env, "version");
+    if (env["Section"] !== undefined || env["Content"] !== undefined || (version !== undefined && version.startsWith("0."))) {
+        throw fail(
+            "is an OVF 0.9 descriptor (<Content xsi:type=...>, <Section xsi:type=...>), which this importer and vCenter's " +
+                "OVF 1.x import do not read; convert it with VMware ovftool, which writes OVF 1.0: " +
+                "`ovftool --lax <old>.ova <new>.ova`, then point ovaSource at the new OVA",
+        );
+    }
+    if (env["VirtualSystemCollection"] !== undefined) {
+        throw fail(
+            "describes a vApp (VirtualSystemCollection); Palette clones one VM template, so import an OVA of a single " +
+                "VirtualSystem (export the VM alone, not its vApp)",
+        );
+    }
+    const systems = asArray(env["VirtualSystem"] as XmlNode[]);
+    if (systems.length !== 1) {
+        throw fail(systems.length === 0 ? "no VirtualSystem in the Envelope" : `${systems.length} VirtualSystems; a template is one VM`);
+    }
+    const vs = systems[0];
 
     const refs = (env["References"] ?? {}) as XmlNode;
     const files: OvfFileRef[] = asArray(refs["File"] as XmlNode[]).map((f, i) => {
         const id = attr(f, "id");
         const href = attr(f, "href");
-        if (!id || !href) throw new OvaFormatError(`${descriptorName}: References/File #${i + 1} lacks ovf:id or ovf:href`);
-        const sizeAttr = attr(f, "size");
-        const size = sizeAttr !== undefined && /^\d+$/.test(sizeAttr) ? Number(sizeAttr) : undefined;
-        return size === undefined ? { id, href } : { id, href, size };
+        if (!id || !href) throw fail(`References/File #${i + 1} lacks ovf:id or ovf:href`);
+        const unsafe = unsafeEntryName(href);
+        if (unsafe) throw fail(`file ${id} has ovf:href "${href}", which ${unsafe}`);
+        const ref: OvfFileRef = { id, href };
+        const size = attr(f, "size");
+        if (size !== undefined) {
+            if (!NON_NEGATIVE_INTEGER.test(size)) throw fail(`ovf:size of ${href} is "${size}", not a number of bytes`);
+            ref.size = Number(size);
+        }
+        const chunkSize = attr(f, "chunkSize");
+        if (chunkSize !== undefined) {
+            if (!NON_NEGATIVE_INTEGER.test(chunkSize) || Number(chunkSize) === 0) {
+                throw fail(`ovf:chunkSize of ${href} is "${chunkSize}", not a positive number of bytes`);
+            }
+            if (ref.size === undefined) throw fail(`${href} is chunked (ovf:chunkSize) but has no ovf:size, so its chunks cannot be checked`);
+            ref.chunkSize = Number(chunkSize);
+        }
+        const compression = attr(f, "compression");
+        if (compression !== undefined && compression !== "identity") {
+            throw fail(`${href} is compressed (ovf:compression="${compression}"); re-export the OVA without compression`);
+        }
+        return ref;
     });
     const fileIds = new Set(files.map((f) => f.id));
+    const hrefs = new Set<string>();
+    for (const f of files) {
+        if (hrefs.has(f.href)) throw fail(`${f.href} is referenced by two File elements`);
+        hrefs.add(f.href);
+    }
 
     const diskSection = (env["DiskSection"] ?? {}) as XmlNode;
     const disks: OvfDisk[] = asArray(diskSection["Disk"] as XmlNode[]).map((d, i) => {
         const diskId = attr(d, "diskId");
         const capacity = attr(d, "capacity");
-        if (!diskId || capacity === undefined) {
-            throw new OvaFormatError(`${descriptorName}: DiskSection/Disk #${i + 1} lacks ovf:diskId or ovf:capacity`);
-        }
+        if (!diskId || capacity === undefined) throw fail(`DiskSection/Disk #${i + 1} lacks ovf:diskId or ovf:capacity`);
         const fileRef = attr(d, "fileRef");
         if (fileRef !== undefined && !fileIds.has(fileRef)) {
-            throw new OvaFormatError(`${descriptorName}: disk ${diskId} references file id "${fileRef}", which References does not list`);
+            throw fail(`disk ${diskId} references file id "${fileRef}", which References does not list`);
         }
         const capacityAllocationUnits = attr(d, "capacityAllocationUnits") ?? "byte";
         const mult = allocationUnitsToBytes(capacityAllocationUnits);
         const disk: OvfDisk = { diskId, capacity, capacityAllocationUnits, format: attr(d, "format") ?? "" };
         if (fileRef !== undefined) disk.fileRef = fileRef;
-        if (mult !== undefined && /^\d+$/.test(capacity)) disk.capacityBytes = Number(capacity) * mult;
+        if (mult !== undefined && NON_NEGATIVE_INTEGER.test(capacity)) disk.capacityBytes = Number(capacity) * mult;
         return disk;
     });
 
@@ -264,15 +358,8 @@ export function parseOvfDescriptor(xml: string, descriptorName = "OVF descriptor
         .map((n) => attr(n, "name"))
         .filter((n): n is string => n !== undefined);
 
-    const vs = (asArray(env["VirtualSystem"] as XmlNode[])[0] ?? env["VirtualSystemCollection"]) as XmlNode | undefined;
-    if (!vs || typeof vs !== "object") {
-        throw new OvaFormatError(`${descriptorName}: no VirtualSystem (or VirtualSystemCollection) in the Envelope`);
-    }
     const virtualSystemName = textOf(vs["Name"]) || attr(vs, "id") || "";
-
-    const ps = (asArray(vs["ProductSection"] as XmlNode[])[0] ?? asArray(env["ProductSection"] as XmlNode[])[0]) as
-        | XmlNode
-        | undefined;
+    const ps = (asArray(vs["ProductSection"] as XmlNode[])[0] ?? asArray(env["ProductSection"] as XmlNode[])[0]) as XmlNode | undefined;
     let productSection: OvfProductSection | undefined;
     if (ps && typeof ps === "object") {
         productSection = {
@@ -293,6 +380,22 @@ export function parseOvfDescriptor(xml: string, descriptorName = "OVF descriptor
     return { files, disks, networks, virtualSystemName, productSection };
 }
 
+/** `<href>.000000000`: the name of chunk `index` of a chunked file. */
+export function chunkEntryName(href: string, index: number): string {
+    return `${href}.${String(index).padStart(9, "0")}`;
+}
+
+/** The tar entries a File element stands for, with their sizes (one entry unless chunked). */
+export function expectedEntries(f: OvfFileRef): { name: string; size?: number }[] {
+    const { href, size, chunkSize } = f;
+    if (chunkSize === undefined || size === undefined) return [{ name: href, size }];
+    const count = Math.max(1, Math.ceil(size / chunkSize));
+    return Array.from({ length: count }, (_, i) => ({
+        name: chunkEntryName(href, i),
+        size: i < count - 1 ? chunkSize : size - chunkSize * (count - 1),
+    }));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reader
 
@@ -303,27 +406,37 @@ export interface OvaFileCheck {
      * (it comes later in the tar, or there is none); `finish()` decides.
      */
     status: "verified" | "deferred";
-    /** The manifest algorithm and the digest found, when `verified`. */
+    /** The manifest algorithm and the digest found, when `verified` (the last chunk's, for a chunked file). */
     algorithm?: DigestAlgorithm;
     digest?: string;
 }
 
-/** One disk (or other) entry of the OVA, to be consumed once, before asking `files()` for the next. */
+/** Bytes of the OVA on loan to the caller: valid until `release()`, which must be called once. */
+export interface OvaSegment {
+    data: Buffer;
+    release(): void;
+}
+
+/** One file of the OVA (a disk, an ISO, an NVRAM file...), to be consumed once, before asking `files()` for the next. */
 export interface OvaFile {
-    /** Entry name inside the OVA, the `ovf:href` of the descriptor's References (and `fileItem.path` of the import spec). */
+    /** The `ovf:href` of the descriptor's References (and `fileItem.path` of the import spec); the entry name for an unreferenced entry. */
     name: string;
-    /** Size in bytes (from the tar header). */
+    /** Size in bytes (of all chunks, for a chunked file). */
     size: number;
+    /** The tar entries it is stored in: `[name]`, or its chunks in order. */
+    entries: string[];
     /**
-     * The entry's bytes. Errors (instead of ending) on a digest mismatch when the manifest was read
-     * before it; its last chunk is held back until the digest has been compared. Destroying it
-     * before its end aborts the whole reader; to skip an entry, move on (it is drained and checked).
+     * The bytes, without copies: each segment is a view of a shared read buffer, lent until its
+     * `release()`. Errors (instead of ending) on a digest mismatch when the manifest is known; the
+     * last segment of each entry is handed out only once its digest has been compared. Use this
+     * or `stream`, once.
      */
-    stream: Readable;
+    segments(): AsyncIterable<OvaSegment>;
+    /** The same bytes as a Readable of copies (for consumers that keep chunks). Destroying it before its end aborts the reader. */
+    readonly stream: Readable;
     /**
-     * Settles once the entry has been read and compared (just before `stream` delivers its last
-     * chunk, so it has settled by the time the stream ends); rejects with `OvaIntegrityError` on a
-     * mismatch, or with the read error. Never an unhandled rejection: ignoring it is safe because
+     * Settles once every entry of the file has been read and compared; rejects with
+     * `OvaIntegrityError` on a mismatch, or with the read error. Never an unhandled rejection:
      * `finish()` throws the same failure.
      */
     verified: Promise<OvaFileCheck>;
@@ -345,19 +458,16 @@ export interface OvaReader {
     readonly source: string;
     /** Total size in bytes when known (file size, Content-Length). */
     readonly size?: number;
-    /**
-     * Bytes read from the source so far (at most a few MiB ahead of what the caller consumed):
-     * `bytesRead / size` is the percentage to report with HttpNfcLeaseProgress.
-     */
+    /** Bytes read from the source so far (at most a few MiB ahead of what the caller consumed). */
     readonly bytesRead: number;
     readonly descriptorName: string;
     readonly descriptorXml: string;
     readonly descriptor: OvfDescriptorSummary;
-    /** The entries other than the descriptor, the manifest and the certificate, in tar order. Iterate once. */
+    /** The files other than the descriptor, the manifest and the certificate, in tar order. Iterate once. */
     files(): AsyncIterable<OvaFile>;
     /** Reads the rest of the OVA and runs every remaining check; throws if any check failed. */
     finish(): Promise<OvaFinishResult>;
-    /** Gives up: closes the source. Idempotent; later calls throw `reason` (or an "aborted" error). */
+    /** Gives up: closes the source and stops the hashing threads. Idempotent; later calls throw `reason`. */
     abort(reason?: Error): void;
 }
 
@@ -370,25 +480,108 @@ export interface OpenOvaOptions extends OvaSourceOptions {
 
 type Digests = Partial<Record<DigestAlgorithm, string>>;
 
-// The parts of tar-stream 3's extract that are used here, typed locally (tar-stream ships its own
-// index.d.ts over streamx, and @types/tar-stream describes another shape).
-interface TarHeader {
+/** Read buffer size: a multiple of the tar block, so that no header straddles two buffers. */
+const SLOT_BYTES = 2 * 1024 * 1024;
+/** Read buffers in flight (read ahead, being hashed, being uploaded): 16 MiB. */
+const SLOT_COUNT = 8;
+/** Most entries a local OVA's header walk accepts (a real OVA has a handful). */
+const MAX_ENTRIES = 10_000;
+/** Largest pax or GNU long-name header body read. */
+const MAX_EXTENDED_HEADER = 64 * 1024;
+
+interface Slot {
+    index: number;
+    buf: Buffer;
+    len: number;
+    refs: number;
+}
+
+/** The shared read buffers: handed out for reading, back once every user released them. */
+class SlotPool {
+    readonly shared: SharedArrayBuffer[] = [];
+    private readonly free: Slot[] = [];
+    private readonly waiters: ((slot: Slot | undefined) => void)[] = [];
+    private closed = false;
+
+    constructor(count: number, bytes: number) {
+        for (let i = 0; i < count; i++) {
+            const sab = new SharedArrayBuffer(bytes);
+            this.shared.push(sab);
+            this.free.push({ index: i, buf: Buffer.from(sab), len: 0, refs: 0 });
+        }
+    }
+
+    /** A free buffer, or undefined once closed. */
+    acquire(): Promise<Slot | undefined> {
+        if (this.closed) return Promise.resolve(undefined);
+        const slot = this.free.pop();
+        if (slot) return Promise.resolve(slot);
+        return new Promise((resolve) => this.waiters.push(resolve));
+    }
+
+    release(slot: Slot): void {
+        if (--slot.refs > 0) return;
+        const waiter = this.waiters.shift();
+        if (waiter) waiter(slot);
+        else this.free.push(slot);
+    }
+
+    close(): void {
+        this.closed = true;
+        for (const w of this.waiters.splice(0)) w(undefined);
+    }
+}
+
+/** Filled buffers, in order, from the reading loop to the tar framing. */
+class SlotQueue {
+    private readonly items: Slot[] = [];
+    private ended = false;
+    private error?: Error;
+    private waiter?: { resolve(s: Slot | null): void; reject(e: Error): void };
+
+    push(slot: Slot): void {
+        if (this.waiter) {
+            const w = this.waiter;
+            this.waiter = undefined;
+            w.resolve(slot);
+        } else this.items.push(slot);
+    }
+
+    end(): void {
+        this.ended = true;
+        this.wake();
+    }
+
+    fail(e: Error): void {
+        this.error = e;
+        this.wake();
+    }
+
+    private wake(): void {
+        const w = this.waiter;
+        if (!w) return;
+        this.waiter = undefined;
+        if (this.error) w.reject(this.error);
+        else w.resolve(null);
+    }
+
+    next(): Promise<Slot | null> {
+        if (this.error) return Promise.reject(this.error);
+        const s = this.items.shift();
+        if (s) return Promise.resolve(s);
+        if (this.ended) return Promise.resolve(null);
+        return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+    }
+}
+
+interface TarEntry {
     name: string;
-    size?: number;
-    type?: string | null;
+    size: number;
 }
-interface TarEntry extends AsyncIterable<Buffer> {
-    header: TarHeader;
-}
-interface TarExtract extends AsyncIterable<TarEntry> {
-    write(chunk: Buffer): boolean;
-    end(): void;
-    destroy(err?: Error | null): void;
-    readonly destroyed: boolean;
-    readonly destroying: boolean;
-    on(event: string, listener: (...args: unknown[]) => void): unknown;
-    once(event: string, listener: (...args: unknown[]) => void): unknown;
-    removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
+
+interface IndexedEntry extends TarEntry {
+    /** Offset of the entry's data in the OVA. */
+    dataOffset: number;
 }
 
 interface SeenEntry {
@@ -399,11 +592,21 @@ interface SeenEntry {
     checked: boolean;
 }
 
+/** Where a tar entry belongs in the descriptor's References. */
+interface EntryRole {
+    file: OvfFileRef;
+    /** Chunk index, for a chunked file. */
+    chunk?: number;
+    /** Expected size of this entry, when the descriptor says. */
+    size?: number;
+}
+
 interface CurrentFile {
     name: string;
-    stream: Readable;
-    /** Settles when the generator behind `stream` is done (never rejects). */
-    done: Promise<void>;
+    generator: AsyncGenerator<OvaSegment>;
+    started: boolean;
+    complete: boolean;
+    stream?: Readable;
 }
 
 function isExt(name: string, ext: string): boolean {
@@ -411,9 +614,12 @@ function isExt(name: string, ext: string): boolean {
 }
 
 /**
- * Opens an OVA and reads up to and including its descriptor. Throws when the source cannot be
- * opened, the archive is not a tar, an entry name has a directory part or `..`, a disk comes before
- * the descriptor, or the descriptor is not OVF.
+ * Opens an OVA and reads up to and including its descriptor (and, for a local file, walks every
+ * tar header and reads the manifest). Throws, naming the OVA and the entry, when the source cannot
+ * be opened, the archive is not a tar, an entry name is unsafe or an entry is not a plain file, a
+ * disk comes before the descriptor, the descriptor is refused (see parseOvfDescriptor), or (local
+ * file) a referenced file is missing, its size differs from `ovf:size`, or the manifest and the
+ * archive disagree on the entries.
  */
 export async function openOva(source: string, opts: OpenOvaOptions = {}): Promise<OvaReader> {
     let expected: string | undefined;
@@ -424,7 +630,7 @@ export async function openOva(source: string, opts: OpenOvaOptions = {}): Promis
         }
     }
     const opened = await openOvaSource(source, opts);
-    const reader = new StreamingOvaReader(opened.displayName, opened.stream, opened.size, expected, opts.requireManifest ?? true);
+    const reader = new StreamingOvaReader(opened, expected, opts.requireManifest ?? true);
     try {
         await reader.init();
     } catch (e) {
@@ -438,12 +644,29 @@ class StreamingOvaReader implements OvaReader {
     descriptorName = "";
     descriptorXml = "";
     descriptor!: OvfDescriptorSummary;
+    readonly source: string;
+    readonly size?: number;
 
-    private readonly extract: TarExtract;
-    private readonly entries: AsyncIterator<TarEntry>;
-    private readonly wholeHash = createHash("sha256");
+    private readonly pool = new SlotPool(SLOT_COUNT, SLOT_BYTES);
+    private readonly filled = new SlotQueue();
+    private readonly wholeThread: HashThread;
+    private readonly entryThread: HashThread;
+    private readonly wholeHashId: number;
     private bytes = 0;
-    private readonly pumpDone: Promise<void>;
+    private pumpDone!: Promise<void>;
+
+    // Tar framing
+    private slot?: Slot;
+    private pos = 0;
+    /** Archive offset of the next byte the framing reads. */
+    private offset = 0;
+    private archiveEnded = false;
+
+    /** A local OVA's entries from the header walk, checked against what the streaming pass meets. */
+    private index?: IndexedEntry[];
+    private indexPosition = 0;
+    private prescannedManifest?: Buffer;
+    private roles = new Map<string, EntryRole>();
 
     private readonly seen = new Map<string, SeenEntry>();
     private readonly order: string[] = [];
@@ -453,71 +676,39 @@ class StreamingOvaReader implements OvaReader {
 
     private failure?: Error;
     private current?: CurrentFile;
-    private entriesDone = false;
     private filesStarted = false;
     private busy = false;
     private finishPromise?: Promise<OvaFinishResult>;
 
     constructor(
-        readonly source: string,
-        private readonly input: Readable,
-        readonly size: number | undefined,
+        private readonly input: OvaByteSource,
         private readonly expectedSha256: string | undefined,
         private readonly requireManifest: boolean,
     ) {
-        this.extract = tar.extract() as unknown as TarExtract;
-        // The iterator registers the extract's error listener: create it before any byte flows.
-        this.entries = this.extract[Symbol.asyncIterator]();
-        this.extract.on("error", () => undefined);
-        this.input.on("error", () => undefined);
-        this.pumpDone = this.pump();
+        this.source = input.displayName;
+        this.size = input.size;
+        const onThreadError = (e: Error) => this.fail(new Error(`OVA ${this.source}: ${e.message}`));
+        this.wholeThread = new HashThread(this.pool.shared, onThreadError);
+        this.entryThread = new HashThread(this.pool.shared, onThreadError);
+        this.wholeHashId = this.wholeThread.begin(["sha256"]);
     }
 
     get bytesRead(): number {
         return this.bytes;
     }
 
-    /** Copies the source into the tar parser, hashing every byte (one read, no second pass). */
-    private async pump(): Promise<void> {
-        const ex = this.extract;
-        const gone = () => ex.destroyed || ex.destroying;
-        try {
-            for await (const chunk of this.input as AsyncIterable<Buffer>) {
-                if (gone()) break;
-                this.wholeHash.update(chunk);
-                this.bytes += chunk.length;
-                if (!ex.write(chunk)) {
-                    await new Promise<void>((resolve) => {
-                        const done = () => {
-                            ex.removeListener("drain", done);
-                            ex.removeListener("close", done);
-                            resolve();
-                        };
-                        ex.once("drain", done);
-                        ex.once("close", done);
-                    });
-                }
-                if (gone()) break;
-            }
-            if (gone()) return;
-            if (this.size !== undefined && this.bytes !== this.size) {
-                throw new OvaFormatError(`OVA ${this.source}: read ${this.bytes} bytes, expected ${this.size} (truncated download?)`);
-            }
-            ex.end();
-        } catch (e) {
-            const err =
-                e instanceof OvaFormatError
-                    ? e
-                    : new Error(`OVA ${this.source}: reading failed after ${this.bytes} bytes: ${(e as Error).message}`);
-            this.fail(err);
-        }
+    private formatError(entry: string | undefined, message: string): OvaFormatError {
+        return new OvaFormatError(`OVA ${this.source}: ${entry ? `${entry}: ` : ""}${message}`);
     }
 
     private fail(err: Error): Error {
         if (!this.failure) {
             this.failure = err;
-            this.input.destroy();
-            this.extract.destroy(err);
+            this.pool.close();
+            this.filled.fail(err);
+            void this.input.close();
+            void this.wholeThread.stop();
+            void this.entryThread.stop();
         }
         return this.failure;
     }
@@ -530,81 +721,291 @@ class StreamingOvaReader implements OvaReader {
         this.fail(reason ?? new Error(`OVA ${this.source}: reading was aborted`));
     }
 
-    /** Next tar entry that is not the manifest or the certificate (those are handled here), or null at the end. */
-    private async nextEntry(): Promise<TarEntry | null> {
+    // --- reading ---------------------------------------------------------------------------------
+
+    /** Fills free buffers from the source, in order, and hashes each one whole (one read of every byte). */
+    private async pump(): Promise<void> {
+        try {
+            for (;;) {
+                const slot = await this.pool.acquire();
+                if (!slot || this.failure) return;
+                const n = await this.input.fill(slot.buf);
+                if (this.failure) return;
+                if (n === 0) {
+                    slot.refs = 1;
+                    this.pool.release(slot);
+                    break;
+                }
+                this.bytes += n;
+                slot.len = n;
+                slot.refs = 2; // the framing, and the whole-file hash
+                this.wholeThread.update(this.wholeHashId, slot.index, 0, n, () => this.pool.release(slot));
+                this.filled.push(slot);
+                if (n < slot.buf.length) break;
+            }
+            if (this.size !== undefined && this.bytes !== this.size) {
+                throw this.formatError(undefined, `read ${this.bytes} bytes, expected ${this.size} (truncated download?)`);
+            }
+            this.filled.end();
+        } catch (e) {
+            this.fail(e instanceof OvaFormatError ? e : new Error(`OVA ${this.source}: reading failed after ${this.bytes} bytes: ${(e as Error).message}`));
+        }
+    }
+
+    /** Up to `max` bytes of the current buffer (moving to the next one as needed); null at the end of the OVA. */
+    private async take(max: number): Promise<{ slot: Slot; off: number; len: number } | null> {
+        while (!this.slot || this.pos >= this.slot.len) {
+            if (this.slot) {
+                this.pool.release(this.slot);
+                this.slot = undefined;
+            }
+            const next = await this.filled.next();
+            this.throwIfFailed();
+            if (!next) return null;
+            this.slot = next;
+            this.pos = 0;
+        }
+        const off = this.pos;
+        const len = Math.min(max, this.slot.len - off);
+        this.pos += len;
+        this.offset += len;
+        return { slot: this.slot, off, len };
+    }
+
+    /** `n` bytes copied out of the buffers (headers, descriptor, manifest); fewer only at the end. */
+    private async readBytes(n: number): Promise<Buffer> {
+        const out = Buffer.allocUnsafe(n);
+        let got = 0;
+        while (got < n) {
+            const part = await this.take(n - got);
+            if (!part) break;
+            part.slot.buf.copy(out, got, part.off, part.off + part.len);
+            got += part.len;
+        }
+        return got === n ? out : out.subarray(0, got);
+    }
+
+    private async skip(n: number, entry: string): Promise<void> {
+        let left = n;
+        while (left > 0) {
+            const part = await this.take(left);
+            if (!part) throw this.truncated(entry);
+            left -= part.len;
+        }
+    }
+
+    private truncated(entry: string): Error {
+        return this.fail(this.formatError(entry, `the archive ends inside this entry, after ${this.offset} bytes (truncated OVA?)`));
+    }
+
+    /** Checks what a tar header says about an entry; returns the entry when it is a plain file. */
+    private checkHeader(name: string, header: TarHeader): boolean {
+        const unsafe = unsafeEntryName(name.replace(/\/$/, ""));
+        if (unsafe) throw this.fail(this.formatError(name, `entry name ${unsafe}; OVA entries must be relative paths inside the archive`));
+        if (header.type === "directory") {
+            if (header.size !== 0) throw this.fail(this.formatError(name, `a directory entry with ${header.size} bytes of data`));
+            return false;
+        }
+        if (header.type !== "file") {
+            const what = header.type === "unknown" ? `an entry of tar type '${header.flag}'` : `a ${header.type}${header.linkName ? ` (to ${header.linkName})` : ""}`;
+            throw this.fail(this.formatError(name, `is ${what}; an OVA holds plain files only`));
+        }
+        if (name.endsWith("/")) throw this.fail(this.formatError(name, "a file entry whose name ends with /"));
+        return true;
+    }
+
+    /**
+     * The next plain-file entry's header (pax and GNU long-name headers applied, directories
+     * skipped), or null at the end of the archive. Cross-checked against the header walk.
+     */
+    private async nextHeader(): Promise<TarEntry | null> {
+        let pax: Record<string, string> = {};
+        let longName: string | undefined;
         for (;;) {
             this.throwIfFailed();
-            if (this.entriesDone) return null;
-            let r: IteratorResult<TarEntry>;
+            if (this.archiveEnded) return null;
+            const at = this.offset;
+            const block = await this.readBytes(TAR_BLOCK);
+            if (block.length === 0) {
+                this.archiveEnded = true; // no end-of-archive blocks: tolerated, like GNU tar
+                return this.checkIndexEnd();
+            }
+            if (block.length < TAR_BLOCK) throw this.fail(this.formatError(undefined, `the archive ends inside a tar header at byte ${at} (truncated OVA?)`));
+            let header: TarHeader | null;
             try {
-                r = await this.entries.next();
+                header = decodeTarHeader(block);
             } catch (e) {
-                throw this.fail(this.failure ?? this.wrapTarError(e as Error));
+                throw this.fail(this.formatError(undefined, `not a valid tar archive at byte ${at}: ${(e as Error).message}`));
             }
-            this.throwIfFailed();
-            if (r.done) {
-                this.entriesDone = true;
-                return null;
+            if (!header) {
+                this.archiveEnded = true;
+                return this.checkIndexEnd();
             }
-            const entry = r.value;
-            const name = this.checkEntryName(entry.header);
-            if (this.seen.has(name)) throw this.fail(new OvaFormatError(`OVA ${this.source}: entry ${name} appears twice`));
-            if (isExt(name, ".mf")) {
-                await this.readManifest(entry, name);
+            if (header.type === "pax" || header.type === "pax-global" || header.type === "gnu-long-name" || header.type === "gnu-long-link") {
+                if (header.size > MAX_EXTENDED_HEADER) {
+                    throw this.fail(this.formatError(header.name, `a ${header.type} header of ${header.size} bytes (limit ${MAX_EXTENDED_HEADER})`));
+                }
+                const body = await this.readBytes(header.size);
+                if (body.length < header.size) throw this.truncated(header.name);
+                await this.skip(tarPadding(header.size), header.name);
+                if (header.type === "gnu-long-name") longName = body.toString("utf8").replace(/\0+$/, "");
+                else if (header.type === "pax") {
+                    try {
+                        pax = { ...pax, ...parsePaxRecords(body) };
+                    } catch (e) {
+                        throw this.fail(this.formatError(header.name, (e as Error).message));
+                    }
+                }
                 continue;
             }
-            if (isExt(name, ".cert")) {
-                const buf = await this.readSmall(entry, name, MAX_MANIFEST_BYTES, "certificate");
-                this.recordEntry(name, buf.length, digestsOf(buf, ALL_ALGORITHMS));
+            const name = longName ?? pax.path ?? header.name;
+            const size = pax.size !== undefined ? Number(pax.size) : header.size;
+            if (!Number.isSafeInteger(size) || size < 0) throw this.fail(this.formatError(name, `unreadable size "${pax.size}" in its pax header`));
+            pax = {};
+            longName = undefined;
+            const isFile = this.checkHeader(name, { ...header, size });
+            if (!isFile) continue;
+            if (this.index) {
+                const expected = this.index[this.indexPosition++];
+                if (!expected || expected.name !== name || expected.size !== size) {
+                    throw this.fail(this.formatError(name, "the OVA file changed while it was being read (its entries differ from the first pass)"));
+                }
+            }
+            return { name, size };
+        }
+    }
+
+    private checkIndexEnd(): null {
+        if (this.index && this.indexPosition !== this.index.length) {
+            throw this.fail(this.formatError(undefined, "the OVA file changed while it was being read (it ended before the entries of the first pass)"));
+        }
+        return null;
+    }
+
+    // --- header walk (local files) ---------------------------------------------------------------
+
+    /** Reads every tar header of a local OVA at its offset (a few small reads), without reading the data. */
+    private async walkHeaders(readAt: (buf: Buffer, position: number) => Promise<number>): Promise<IndexedEntry[]> {
+        const entries: IndexedEntry[] = [];
+        const total = this.size ?? 0;
+        let position = 0;
+        let pax: Record<string, string> = {};
+        let longName: string | undefined;
+        const block = Buffer.alloc(TAR_BLOCK);
+        for (;;) {
+            const got = await readAt(block, position);
+            if (got === 0) break;
+            if (got < TAR_BLOCK) throw this.formatError(undefined, `the archive ends inside a tar header at byte ${position} (truncated OVA?)`);
+            let header: TarHeader | null;
+            try {
+                header = decodeTarHeader(block);
+            } catch (e) {
+                throw this.formatError(undefined, `not a valid tar archive at byte ${position}: ${(e as Error).message}`);
+            }
+            if (!header) break;
+            const dataOffset = position + TAR_BLOCK;
+            const end = dataOffset + header.size;
+            if (end > total) {
+                throw this.formatError(header.name, `the entry claims ${header.size} bytes but the archive ends ${total - dataOffset} bytes after its header (truncated OVA?)`);
+            }
+            position = end + tarPadding(header.size);
+            if (header.type === "pax" || header.type === "gnu-long-name" || header.type === "pax-global" || header.type === "gnu-long-link") {
+                if (header.size > MAX_EXTENDED_HEADER) throw this.formatError(header.name, `a ${header.type} header of ${header.size} bytes (limit ${MAX_EXTENDED_HEADER})`);
+                const body = Buffer.alloc(header.size);
+                await readAt(body, dataOffset);
+                if (header.type === "gnu-long-name") longName = body.toString("utf8").replace(/\0+$/, "");
+                else if (header.type === "pax") pax = { ...pax, ...parsePaxRecords(body) };
                 continue;
             }
-            return entry;
+            const name = longName ?? pax.path ?? header.name;
+            const size = pax.size !== undefined ? Number(pax.size) : header.size;
+            pax = {};
+            longName = undefined;
+            if (!Number.isSafeInteger(size) || size < 0) throw this.formatError(name, `unreadable size "${size}" in its pax header`);
+            if (size !== header.size) position = dataOffset + size + tarPadding(size);
+            if (!this.checkHeader(name, { ...header, size })) continue;
+            entries.push({ name, size, dataOffset });
+            if (entries.length > MAX_ENTRIES) throw this.formatError(undefined, `more than ${MAX_ENTRIES} entries; an OVA holds a handful`);
+        }
+        return entries;
+    }
+
+    /** Everything a local OVA's header walk can check before any disk is read. */
+    private async checkIndex(index: IndexedEntry[], readAt: (buf: Buffer, position: number) => Promise<number>): Promise<void> {
+        const names = new Set<string>();
+        for (const e of index) {
+            if (names.has(e.name)) throw this.formatError(e.name, "appears twice in the archive");
+            names.add(e.name);
+        }
+        const manifests = index.filter((e) => isExt(e.name, ".mf"));
+        if (manifests.length > 1) throw this.formatError(undefined, `two manifests, ${manifests[0].name} and ${manifests[1].name}`);
+        const mf = manifests[0];
+        if (mf) {
+            if (mf.size > MAX_MANIFEST_BYTES) throw this.formatError(mf.name, `the manifest is ${mf.size} bytes, more than the ${MAX_MANIFEST_BYTES}-byte limit`);
+            const buf = Buffer.alloc(mf.size);
+            await readAt(buf, mf.dataOffset);
+            this.prescannedManifest = buf;
+            this.manifest = parseOvaManifest(buf.toString("utf8"), `OVA ${this.source}: manifest ${mf.name}`);
+            this.manifestName = mf.name;
+            for (const e of index) {
+                if (e !== mf && !isExt(e.name, ".cert") && !this.manifest.has(e.name)) {
+                    throw this.formatError(e.name, `is in the archive but not listed in the manifest ${mf.name}`);
+                }
+            }
+            for (const listed of this.manifest.keys()) {
+                if (!names.has(listed)) throw this.formatError(listed, `is listed in the manifest ${mf.name} but missing from the archive`);
+            }
+        } else if (this.requireManifest) {
+            throw this.noManifest();
+        }
+        const sizes = new Map(index.map((e) => [e.name, e.size]));
+        for (const f of this.descriptor.files) {
+            for (const want of expectedEntries(f)) {
+                const actual = sizes.get(want.name);
+                if (actual === undefined) {
+                    throw this.formatError(want.name, `the descriptor ${this.descriptorName} references it (file id ${f.id}), but the archive lacks it`);
+                }
+                this.checkEntrySize(want.name, actual);
+            }
+            if (f.chunkSize !== undefined) {
+                const extra = chunkEntryName(f.href, expectedEntries(f).length);
+                if (sizes.has(extra)) throw this.formatError(extra, `a chunk beyond the ${expectedEntries(f).length} that ovf:size ${f.size} and ovf:chunkSize ${f.chunkSize} of ${f.href} make`);
+            }
         }
     }
 
-    private wrapTarError(e: Error): Error {
-        return new OvaFormatError(`OVA ${this.source}: not a valid tar archive after ${this.bytes} bytes: ${e.message}`);
+    private noManifest(): OvaFormatError {
+        return this.formatError(undefined, "no manifest (*.mf) in the archive, so its files cannot be verified (set requireManifest: false to accept it)");
     }
 
-    private checkEntryName(h: TarHeader): string {
-        const name = h.name;
-        if (h.type === "directory" || name.endsWith("/")) {
-            throw this.fail(new OvaFormatError(`OVA ${this.source}: entry "${name}" is a directory; an OVA holds plain files only`));
-        }
-        if (name === "" || name === "." || name === ".." || /[/\\]/.test(name) || name.includes("\0")) {
-            const why = name.split(/[/\\]/).includes("..") || name === ".." ? "escapes the archive (..)" : "has a directory part";
-            throw this.fail(new OvaFormatError(`OVA ${this.source}: entry name "${name}" ${why}; OVA entries must be plain file names`));
-        }
-        if (h.type && h.type !== "file" && h.type !== "contiguous-file") {
-            throw this.fail(new OvaFormatError(`OVA ${this.source}: entry ${name} is a ${h.type}; an OVA holds plain files only`));
-        }
-        return name;
+    /** Refuses an entry whose size differs from what the descriptor says (`ovf:size`, chunk sizes). */
+    private checkEntrySize(name: string, size: number): void {
+        const role = this.roles.get(name);
+        if (!role || role.size === undefined || role.size === size) return;
+        const f = role.file;
+        const what =
+            role.chunk === undefined
+                ? `ovf:size of ${f.href} in the descriptor ${this.descriptorName} says ${f.size} bytes`
+                : `chunk ${role.chunk} of ${f.href} should hold ${role.size} bytes (ovf:size ${f.size}, ovf:chunkSize ${f.chunkSize} in ${this.descriptorName})`;
+        throw this.fail(this.formatError(name, `${what}, but the archive's entry has ${size} bytes`));
     }
 
-    private async readSmall(entry: TarEntry, name: string, cap: number, what: string): Promise<Buffer> {
-        const size = entry.header.size ?? 0;
-        if (size > cap) {
-            throw this.fail(new OvaFormatError(`OVA ${this.source}: the ${what} ${name} is ${size} bytes, more than the ${cap}-byte limit`));
-        }
-        const chunks: Buffer[] = [];
-        try {
-            for await (const c of entry as AsyncIterable<Buffer>) chunks.push(c);
-        } catch (e) {
-            throw this.fail(this.failure ?? this.wrapTarError(e as Error));
-        }
-        return Buffer.concat(chunks);
-    }
+    // --- opening -----------------------------------------------------------------------------------
 
     async init(): Promise<void> {
-        const entry = await this.nextEntry();
-        if (!entry) throw this.fail(new OvaFormatError(`OVA ${this.source}: no OVF descriptor (*.ovf) in the archive`));
-        const name = entry.header.name;
-        if (!isExt(name, ".ovf")) {
-            throw this.fail(
-                new OvaFormatError(`OVA ${this.source}: the first entry is ${name}; the OVF descriptor (*.ovf) must come before the disks`),
-            );
+        this.pumpDone = this.pump();
+        const first = await this.nextHeader();
+        if (!first) throw this.fail(this.formatError(undefined, "no OVF descriptor (*.ovf) in the archive"));
+        const name = first.name;
+        if (!isExt(name, ".ovf") || name.includes("/")) {
+            throw this.fail(this.formatError(name, "the first entry must be the OVF descriptor (*.ovf, at the top of the archive), as the OVF standard requires"));
         }
-        const buf = await this.readSmall(entry, name, MAX_DESCRIPTOR_BYTES, "descriptor");
+        if (first.size > MAX_DESCRIPTOR_BYTES) {
+            throw this.fail(this.formatError(name, `the descriptor is ${first.size} bytes, more than the ${MAX_DESCRIPTOR_BYTES}-byte limit`));
+        }
+        const buf = await this.readBytes(first.size);
+        if (buf.length < first.size) throw this.truncated(name);
+        await this.skip(tarPadding(first.size), name);
         this.descriptorName = name;
         this.descriptorXml = buf.toString("utf8").replace(/^\uFEFF/, "");
         try {
@@ -612,23 +1013,71 @@ class StreamingOvaReader implements OvaReader {
         } catch (e) {
             throw this.fail(e as Error);
         }
-        this.recordEntry(name, buf.length, digestsOf(buf, ALL_ALGORITHMS));
+        for (const f of this.descriptor.files) {
+            expectedEntries(f).forEach((want, i) => this.roles.set(want.name, { file: f, chunk: f.chunkSize === undefined ? undefined : i, size: want.size }));
+        }
+        if (this.input.readAt) {
+            try {
+                const index = await this.walkHeaders(this.input.readAt);
+                if (index[0]?.name !== name) throw this.formatError(name, "the OVA file changed while it was being read");
+                await this.checkIndex(index, this.input.readAt);
+                this.index = index;
+                this.indexPosition = 1;
+            } catch (e) {
+                throw this.fail(e as Error);
+            }
+        }
+        this.recordEntry(name, buf.length, digestsOf(buf, this.manifest ? [this.manifest.get(name)?.algorithm ?? "sha256"] : ALL_ALGORITHMS));
         this.throwIfFailed();
     }
 
-    private async readManifest(entry: TarEntry, name: string): Promise<void> {
-        if (this.manifest) {
-            throw this.fail(new OvaFormatError(`OVA ${this.source}: two manifests, ${this.manifestName} and ${name}`));
+    // --- entries -----------------------------------------------------------------------------------
+
+    /** Next entry that is not the manifest or the certificate (those are handled here), or null at the end. */
+    private async nextEntry(): Promise<TarEntry | null> {
+        for (;;) {
+            const entry = await this.nextHeader();
+            if (!entry) return null;
+            const name = entry.name;
+            if (this.seen.has(name)) throw this.fail(this.formatError(name, "appears twice in the archive"));
+            if (isExt(name, ".ovf")) throw this.fail(this.formatError(name, `a second descriptor (the first is ${this.descriptorName})`));
+            if (isExt(name, ".mf")) {
+                await this.readManifest(entry);
+                continue;
+            }
+            if (isExt(name, ".cert")) {
+                const buf = await this.readSmall(entry, MAX_MANIFEST_BYTES, "certificate");
+                this.recordEntry(name, buf.length, digestsOf(buf, this.algorithmsFor(name, true)));
+                continue;
+            }
+            this.checkEntrySize(name, entry.size);
+            this.algorithmsFor(name); // an entry the manifest does not list is refused before it is handed out
+            return entry;
         }
-        const buf = await this.readSmall(entry, name, MAX_MANIFEST_BYTES, "manifest");
-        let parsed: Map<string, OvaManifestEntry>;
-        try {
-            parsed = parseOvaManifest(buf.toString("utf8"), `OVA ${this.source}: manifest ${name}`);
-        } catch (e) {
-            throw this.fail(e as Error);
+    }
+
+    private async readSmall(entry: TarEntry, cap: number, what: string): Promise<Buffer> {
+        if (entry.size > cap) throw this.fail(this.formatError(entry.name, `the ${what} is ${entry.size} bytes, more than the ${cap}-byte limit`));
+        const buf = await this.readBytes(entry.size);
+        if (buf.length < entry.size) throw this.truncated(entry.name);
+        await this.skip(tarPadding(entry.size), entry.name);
+        return buf;
+    }
+
+    private async readManifest(entry: TarEntry): Promise<void> {
+        const name = entry.name;
+        const buf = await this.readSmall(entry, MAX_MANIFEST_BYTES, "manifest");
+        if (this.prescannedManifest) {
+            if (!buf.equals(this.prescannedManifest)) throw this.fail(this.formatError(name, "the manifest changed while the OVA was being read"));
+        } else {
+            if (this.manifest) throw this.fail(this.formatError(name, `a second manifest (the first is ${this.manifestName})`));
+            try {
+                this.manifest = parseOvaManifest(buf.toString("utf8"), `OVA ${this.source}: manifest ${name}`);
+            } catch (e) {
+                throw this.fail(e as Error);
+            }
+            this.manifestName = name;
         }
-        this.manifest = parsed;
-        this.manifestName = name;
         this.seen.set(name, { name, size: buf.length, checked: true });
         this.order.push(name);
         // The manifest came after some entries: compare what they hashed to while streaming.
@@ -655,27 +1104,22 @@ class StreamingOvaReader implements OvaReader {
 
     /** Compares an entry with the manifest; records and returns the failure, if any. */
     private check(s: SeenEntry): Error | undefined {
-        const m = this.manifest!;
-        const want = m.get(s.name);
+        const want = this.manifest!.get(s.name);
         if (!want) {
             // The certificate signs the manifest; it is not listed in it.
             if (isExt(s.name, ".cert")) {
                 s.checked = true;
                 return undefined;
             }
-            return this.fail(
-                new OvaFormatError(`OVA ${this.source}: ${s.name} is in the archive but not listed in the manifest ${this.manifestName}`),
-            );
+            return this.fail(this.formatError(s.name, `is in the archive but not listed in the manifest ${this.manifestName}`));
         }
         const actual = s.digests?.[want.algorithm];
-        if (actual === undefined) {
-            return this.fail(new Error(`OVA ${this.source}: internal error: no ${want.algorithm} digest computed for ${s.name}`));
-        }
+        if (actual === undefined) return this.fail(new Error(`OVA ${this.source}: ${s.name}: internal error: no ${want.algorithm} digest computed`));
         s.checked = true;
         if (actual !== want.digest) {
             return this.fail(
                 new OvaIntegrityError(
-                    `OVA ${this.source}: ${want.algorithm.toUpperCase()} digest mismatch for ${s.name}: ` +
+                    `OVA ${this.source}: ${s.name}: ${want.algorithm.toUpperCase()} digest mismatch: ` +
                         `the manifest ${this.manifestName} expects ${want.digest}, the archive has ${actual}`,
                     s.name,
                     want.algorithm,
@@ -689,130 +1133,161 @@ class StreamingOvaReader implements OvaReader {
     }
 
     /**
-     * Algorithms to compute for an entry about to stream. Manifest already read: the one it lists
-     * (an unlisted entry is an error right away). Manifest not read yet (it comes last in this
-     * OVA): all of SHA-1, SHA-256 and SHA-512, since the algorithm is not known until the manifest
-     * arrives; only 40 to 128 hex digits are kept per entry.
+     * Algorithms to compute for an entry. Manifest known: the one it lists (an unlisted entry is an
+     * error right away, unless `lenient` for the certificate). Manifest not read yet (it comes last
+     * in an http(s) OVA): all of SHA-1, SHA-256 and SHA-512, since the algorithm is not known yet.
      */
-    private algorithmsFor(name: string): DigestAlgorithm[] {
+    private algorithmsFor(name: string, lenient = false): DigestAlgorithm[] {
         if (!this.manifest) return ALL_ALGORITHMS;
         const want = this.manifest.get(name);
         if (!want) {
-            throw this.fail(
-                new OvaFormatError(`OVA ${this.source}: ${name} is in the archive but not listed in the manifest ${this.manifestName}`),
-            );
+            if (lenient) return ["sha256"];
+            throw this.fail(this.formatError(name, `is in the archive but not listed in the manifest ${this.manifestName}`));
         }
         return [want.algorithm];
     }
 
-    private startFile(entry: TarEntry): OvaFile {
-        const name = entry.header.name;
-        const size = entry.header.size ?? 0;
-        if (isExt(name, ".ovf")) {
-            throw this.fail(new OvaFormatError(`OVA ${this.source}: a second descriptor ${name} (the first is ${this.descriptorName})`));
+    /** Streams one entry's data as lent segments, hashing it on the entry thread; the last segment waits for the digest check. */
+    private async *entrySegments(entry: TarEntry, progress: { bytes: number }): AsyncGenerator<OvaSegment> {
+        const algorithms = this.algorithmsFor(entry.name);
+        const id = this.entryThread.begin(algorithms);
+        let left = entry.size;
+        if (left === 0) this.recordEntry(entry.name, 0, await this.entryThread.end(id));
+        while (left > 0) {
+            const part = await this.take(left);
+            if (!part) throw this.truncated(entry.name);
+            const { slot, off, len } = part;
+            left -= len;
+            slot.refs += 2; // the entry hash, and the caller
+            this.entryThread.update(id, slot.index, off, len, () => this.pool.release(slot));
+            if (left === 0) {
+                const digests = (await this.entryThread.end(id)) as Digests;
+                this.throwIfFailed();
+                this.recordEntry(entry.name, entry.size, digests);
+                this.throwIfFailed();
+            }
+            progress.bytes += len;
+            let released = false;
+            yield {
+                data: slot.buf.subarray(off, off + len),
+                release: () => {
+                    if (released) return;
+                    released = true;
+                    this.pool.release(slot);
+                },
+            };
         }
-        const algorithms = this.algorithmsFor(name);
-        const hashers = algorithms.map((a) => [a, createHash(a)] as [DigestAlgorithm, Hash]);
+        await this.skip(tarPadding(entry.size), entry.name);
+    }
+
+    private startFile(first: TarEntry): { file: OvaFile; current: CurrentFile } {
+        const role = this.roles.get(first.name);
+        if (role?.chunk !== undefined && role.chunk !== 0) {
+            throw this.fail(this.formatError(first.name, `chunk ${role.chunk} of ${role.file.href} comes before its chunk 0`));
+        }
+        const chunks = role?.chunk === 0 ? expectedEntries(role.file) : [{ name: first.name, size: first.size }];
+        const name = role ? role.file.href : first.name;
+        const size = role?.chunk === 0 ? role.file.size! : first.size;
         let settle!: { resolve(c: OvaFileCheck): void; reject(e: Error): void };
         const verified = new Promise<OvaFileCheck>((resolve, reject) => (settle = { resolve, reject }));
         verified.catch(() => undefined); // the failure is also recorded; finish() throws it
         const self = this;
+        const progress = { bytes: 0 };
+        const current: CurrentFile = { name, generator: undefined as unknown as AsyncGenerator<OvaSegment>, started: false, complete: false };
 
-        async function* chunks(): AsyncGenerator<Buffer> {
-            let held: Buffer | undefined;
-            let got = 0;
-            let complete = false;
-            let atYield = false; // an error thrown in at a yield comes from the consumer (stream destroyed with an error)
+        async function* all(): AsyncGenerator<OvaSegment> {
             try {
-                for await (const c of entry as AsyncIterable<Buffer>) {
-                    for (const [, h] of hashers) h.update(c);
-                    got += c.length;
-                    if (held) {
-                        atYield = true;
-                        yield held;
-                        atYield = false;
-                    }
-                    held = c;
+                for (let i = 0; i < chunks.length; i++) {
+                    const entry = i === 0 ? first : await self.nextChunk(chunks[i].name);
+                    yield* self.entrySegments(entry, progress);
                 }
-                complete = true;
-                const digests: Digests = {};
-                for (const [a, h] of hashers) digests[a] = h.digest("hex");
-                const s = self.recordEntry(name, got, digests);
-                self.throwIfFailed();
-                const want = self.manifest?.get(name);
+                current.complete = true;
+                const last = self.seen.get(chunks[chunks.length - 1].name)!;
+                const want = self.manifest?.get(last.name);
+                const allChecked = chunks.every((c) => self.seen.get(c.name)?.checked);
                 settle.resolve(
-                    s.checked && want
+                    allChecked && want
                         ? { name, status: "verified", algorithm: want.algorithm, digest: want.digest }
                         : { name, status: "deferred" },
                 );
-                if (held) yield held;
             } catch (e) {
-                let err: Error;
-                if (self.failure) err = self.failure;
-                else if (atYield) {
-                    err = self.fail(
-                        new Error(
-                            `OVA ${self.source}: the stream of ${name} was destroyed after ${got} of ${size} bytes ` +
-                                `(${(e as Error).message}); reading is aborted`,
-                        ),
-                    );
-                } else err = self.fail(complete ? (e as Error) : self.wrapTarError(e as Error));
+                const err = self.failure ?? self.fail(e as Error);
                 settle.reject(err);
                 throw err;
             } finally {
-                if (!complete && !self.failure) {
-                    const err = self.fail(
-                        new Error(`OVA ${self.source}: the stream of ${name} was closed after ${got} of ${size} bytes; reading is aborted`),
-                    );
-                    settle.reject(err);
+                if (!current.complete && !self.failure) {
+                    settle.reject(self.fail(new Error(`OVA ${self.source}: ${name}: reading was stopped after ${progress.bytes} of ${size} bytes; the reader is aborted`)));
                 }
             }
         }
+        current.generator = all();
+        const file: OvaFile = {
+            name,
+            size,
+            entries: chunks.map((c) => c.name),
+            segments: () => {
+                if (current.started) throw new Error(`OVA ${self.source}: ${name}: its bytes can be read only once`);
+                current.started = true;
+                return { [Symbol.asyncIterator]: () => current.generator };
+            },
+            get stream(): Readable {
+                if (current.stream) return current.stream;
+                if (current.started) throw new Error(`OVA ${self.source}: ${name}: its bytes can be read only once`);
+                current.started = true;
+                async function* copies(): AsyncGenerator<Buffer> {
+                    for await (const seg of { [Symbol.asyncIterator]: () => current.generator }) {
+                        const copy = Buffer.from(seg.data);
+                        seg.release();
+                        yield copy;
+                    }
+                }
+                const stream = Readable.from(copies(), { objectMode: false, highWaterMark: 1024 * 1024 });
+                stream.on("error", () => undefined); // surfaced through `verified`, files() and finish()
+                stream.on("close", () => {
+                    if (!current.complete && !self.failure) {
+                        self.fail(new Error(`OVA ${self.source}: ${name}: the stream was closed after ${progress.bytes} of ${size} bytes; the reader is aborted`));
+                    }
+                });
+                current.stream = stream;
+                return stream;
+            },
+            verified,
+        };
+        return { file, current };
+    }
 
-        const stream = Readable.from(chunks(), { objectMode: false, highWaterMark: 64 * 1024 });
-        stream.on("error", () => undefined); // surfaced through `verified`, files() and finish()
-        const done = new Promise<void>((resolve) => {
-            let n = 0;
-            const once = () => {
-                if (++n === 1) resolve();
-            };
-            stream.once("close", once);
-            stream.once("end", once);
-            stream.once("error", once);
-        });
-        this.current = { name, stream, done };
-        return { name, size, stream, verified };
+    /** The header of chunk `name`, which must come next. */
+    private async nextChunk(name: string): Promise<TarEntry> {
+        const entry = await this.nextHeader();
+        if (!entry) throw this.fail(this.formatError(name, "the archive ends before this chunk"));
+        if (entry.name !== name) throw this.fail(this.formatError(entry.name, `found where chunk ${name} was expected; chunks must follow each other in order`));
+        if (this.seen.has(entry.name)) throw this.fail(this.formatError(entry.name, "appears twice in the archive"));
+        this.checkEntrySize(entry.name, entry.size);
+        this.algorithmsFor(entry.name);
+        return entry;
     }
 
     /** Makes sure the file handed out last has been read to its end (draining it if the caller did not). */
     private async settleCurrent(): Promise<void> {
         const cur = this.current;
         if (!cur) return;
-        if (!cur.stream.readableEnded && !cur.stream.destroyed) cur.stream.resume();
-        await cur.done;
         this.current = undefined;
-    }
-
-    private async drainEntry(entry: TarEntry): Promise<void> {
-        const name = entry.header.name;
-        if (isExt(name, ".ovf")) {
-            throw this.fail(new OvaFormatError(`OVA ${this.source}: a second descriptor ${name} (the first is ${this.descriptorName})`));
-        }
-        const algorithms = this.algorithmsFor(name);
-        const hashers = algorithms.map((a) => [a, createHash(a)] as [DigestAlgorithm, Hash]);
-        let got = 0;
-        try {
-            for await (const c of entry as AsyncIterable<Buffer>) {
-                for (const [, h] of hashers) h.update(c);
-                got += c.length;
+        if (cur.complete) return;
+        if (cur.stream) {
+            if (!cur.stream.destroyed && !cur.stream.readableEnded) {
+                await new Promise<void>((resolve) => {
+                    cur.stream!.once("end", resolve).once("close", resolve).once("error", () => resolve());
+                    cur.stream!.resume();
+                });
             }
-        } catch (e) {
-            throw this.fail(this.failure ?? this.wrapTarError(e as Error));
+            return;
         }
-        const digests: Digests = {};
-        for (const [a, h] of hashers) digests[a] = h.digest("hex");
-        this.recordEntry(name, got, digests);
-        this.throwIfFailed();
+        cur.started = true;
+        for (;;) {
+            const r = await cur.generator.next();
+            if (r.done) break;
+            r.value.release();
+        }
     }
 
     private enter(what: string): void {
@@ -832,7 +1307,13 @@ class StreamingOvaReader implements OvaReader {
                     await self.settleCurrent();
                     self.throwIfFailed();
                     const entry = await self.nextEntry();
-                    if (entry) file = self.startFile(entry);
+                    if (entry) {
+                        const started = self.startFile(entry);
+                        self.current = started.current;
+                        file = started.file;
+                    }
+                } catch (e) {
+                    throw self.failure ?? self.fail(e as Error);
                 } finally {
                     self.busy = false;
                 }
@@ -858,36 +1339,31 @@ class StreamingOvaReader implements OvaReader {
             for (;;) {
                 const entry = await this.nextEntry();
                 if (!entry) break;
-                await this.drainEntry(entry);
+                const { current } = this.startFile(entry);
+                this.current = current;
+                await this.settleCurrent();
             }
+            // The end-of-archive blocks and anything after them: read (and hashed) to the end.
+            while (await this.take(Number.MAX_SAFE_INTEGER));
             await this.pumpDone;
             this.throwIfFailed();
 
             if (this.manifest) {
                 for (const name of this.manifest.keys()) {
-                    if (!this.seen.has(name)) {
-                        throw this.fail(
-                            new OvaFormatError(`OVA ${this.source}: ${name} is listed in the manifest ${this.manifestName} but missing from the archive`),
-                        );
-                    }
+                    if (!this.seen.has(name)) throw this.fail(this.formatError(name, `is listed in the manifest ${this.manifestName} but missing from the archive`));
                 }
             } else if (this.requireManifest) {
-                throw this.fail(
-                    new OvaFormatError(
-                        `OVA ${this.source}: no manifest (*.mf) in the archive, so its files cannot be verified (set requireManifest: false to accept it)`,
-                    ),
-                );
+                throw this.fail(this.noManifest());
             }
             for (const f of this.descriptor.files) {
-                if (!this.seen.has(f.href)) {
-                    throw this.fail(
-                        new OvaFormatError(
-                            `OVA ${this.source}: the descriptor ${this.descriptorName} references ${f.href} (file id ${f.id}), which the archive lacks`,
-                        ),
-                    );
+                for (const want of expectedEntries(f)) {
+                    if (!this.seen.has(want.name)) {
+                        throw this.fail(this.formatError(want.name, `the descriptor ${this.descriptorName} references it (file id ${f.id}), but the archive lacks it`));
+                    }
                 }
             }
-            const sha256 = this.wholeHash.digest("hex");
+            const sha256 = (await this.wholeThread.end(this.wholeHashId)).sha256;
+            this.throwIfFailed();
             if (this.expectedSha256 !== undefined && sha256 !== this.expectedSha256) {
                 throw this.fail(
                     new OvaIntegrityError(
@@ -901,12 +1377,18 @@ class StreamingOvaReader implements OvaReader {
             }
             const result: OvaFinishResult = { sha256, bytes: this.bytes, manifestChecked: [...this.manifestChecked] };
             if (this.manifestName) result.manifestName = this.manifestName;
+            await this.close();
             return result;
         } catch (e) {
             throw this.fail(e as Error);
         } finally {
             this.busy = false;
         }
+    }
+
+    private async close(): Promise<void> {
+        this.pool.close();
+        await Promise.all([this.input.close(), this.wholeThread.stop(), this.entryThread.stop()]);
     }
 }
 

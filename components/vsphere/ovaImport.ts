@@ -240,6 +240,8 @@ async function importUnderName(
     name: string,
     log: ProgressLog,
 ): Promise<{ vm: ManagedObjectRef }> {
+    // Opening checks everything but the disks' bytes (for a local OVA: every entry, ovf:size, the
+    // manifest's list) before anything exists on vCenter.
     const ova = await openOva(request.source, { expectedSha256: request.expectedSha256, caFile: request.sourceCaFile, authorization: request.sourceAuthorization || undefined });
     let lease: ManagedObjectRef | undefined;
     let vm: ManagedObjectRef | undefined;
@@ -255,6 +257,11 @@ async function importUnderName(
         for (const warning of spec.warnings) {
             log(`${request.templateName}: vCenter warning: ${warning.localizedMessage || warning.faultType}`);
         }
+        const hrefs = new Set(ova.descriptor.files.map((file) => file.href));
+        const unknown = spec.fileItems.filter((item) => !hrefs.has(item.path)).map((item) => item.path);
+        if (unknown.length > 0) {
+            throw new Error(`OVA ${ova.source}: vCenter's import spec asks for ${unknown.join(", ")}, which the descriptor ${ova.descriptorName} does not reference`);
+        }
         lease = await client.importVApp(refs.pool, spec.importSpec, refs.folder);
         const info = await client.waitForLease(lease);
         vm = info.entity;
@@ -266,9 +273,11 @@ async function importUnderName(
             for await (const file of ova.files()) {
                 const upload = uploads.get(file.name);
                 if (!upload) {
-                    continue; // not part of the import spec (e.g. an extra file): the reader drains and checks it
+                    // An ISO or NVRAM file (or any file) vCenter did not ask for: the reader still drains and checks it.
+                    log(`${request.templateName}: skipping ${file.name} (${mib(file.size)}): vCenter's import spec does not ask for it; it is checked against the manifest only`);
+                    continue;
                 }
-                await client.uploadToDeviceUrl(upload.deviceUrl.url, file.stream, file.size, {
+                await client.uploadSegmentsToDeviceUrl(upload.deviceUrl.url, file.segments(), file.size, {
                     method: upload.fileItem.create ? "PUT" : "POST",
                     sslThumbprint: upload.deviceUrl.sslThumbprint || undefined,
                 });
@@ -277,7 +286,7 @@ async function importUnderName(
             }
             const result = await ova.finish();
             if (uploads.size > 0) {
-                throw new Error(`OVA ${request.source} lacks ${[...uploads.keys()].join(", ")}, which its descriptor lists`);
+                throw new Error(`OVA ${ova.source} lacks ${[...uploads.keys()].join(", ")}, which its descriptor lists`);
             }
             progress.report(result.bytes, true);
             await client.leaseProgress(lease, 100);

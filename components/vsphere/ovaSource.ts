@@ -1,14 +1,15 @@
 /**
  * Opening an OVA source (a local path, a `file:` URL, or an http(s) URL of an internal mirror inside
- * the air gap) as a Node `Readable`, without reading it into memory.
+ * the air gap) for reading into caller-owned buffers, without reading it into memory.
  *
- * The OVA is gigabytes: the stream returned here is consumed once, by `openOva()` (ovaArchive.ts),
- * which hashes it as it flows and splits it into the tar entries that are uploaded to vSphere.
+ * The OVA is gigabytes: `openOva()` (ovaArchive.ts) fills a few reused buffers from the source
+ * (`fill`) and hashes and uploads from them. A local file is read with `fs.read` straight into those
+ * buffers (no stream, no per-chunk allocation); it can also be read at an offset (`readAt`), which
+ * lets the reader walk the tar headers before anything is created on vCenter.
  */
 import * as fs from "fs";
-import { Readable } from "stream";
+import type { Readable } from "stream";
 import { fileURLToPath } from "url";
-import { Agent, request } from "undici";
 
 /** How to reach an OVA source. */
 export interface OvaSourceOptions {
@@ -28,13 +29,20 @@ export interface OvaSourceOptions {
 }
 
 /** An opened OVA source. */
-export interface OpenedOvaSource {
-    /** The bytes of the OVA; consumed once. Destroy it to give up early (closes the file / connection). */
-    stream: Readable;
+export interface OvaByteSource {
     /** Total size in bytes when known (the file size, or the Content-Length of the response). */
     size?: number;
     /** The source as it may be shown in messages (URL credentials removed). */
     displayName: string;
+    /**
+     * Reads the next bytes into `buf`, filling it completely unless the source ends first; returns
+     * the count (0 at the end). Calls must not overlap.
+     */
+    fill(buf: Buffer): Promise<number>;
+    /** Local files only: reads `buf.length` bytes (fewer at the end) at `position`, independently of `fill`. */
+    readAt?(buf: Buffer, position: number): Promise<number>;
+    /** Releases the file or the connection. Idempotent. */
+    close(): Promise<void>;
 }
 
 const SCHEME_RE = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//;
@@ -55,10 +63,10 @@ export function redactSource(source: string): string {
 }
 
 /**
- * Opens `source` for streaming. Errors name the source: a missing local file, an http error status
- * (404 ...), an unreadable CA file, an unsupported scheme.
+ * Opens `source`. Errors name the source: a missing local file, an http error status (404 ...),
+ * an unreadable CA file, an unsupported scheme.
  */
-export async function openOvaSource(source: string, opts: OvaSourceOptions = {}): Promise<OpenedOvaSource> {
+export async function openOvaSource(source: string, opts: OvaSourceOptions = {}): Promise<OvaByteSource> {
     const display = redactSource(source);
     const m = SCHEME_RE.exec(source);
     if (!m) return openLocal(source, source);
@@ -73,34 +81,52 @@ export async function openOvaSource(source: string, opts: OvaSourceOptions = {})
         return openLocal(p, display);
     }
     if (scheme === "http" || scheme === "https") return openHttp(source, display, scheme === "https", opts);
-    throw new Error(
-        `OVA source ${display}: unsupported scheme "${scheme}:"; use a local path, a file: URL, or an http(s) URL`,
-    );
+    throw new Error(`OVA source ${display}: unsupported scheme "${scheme}:"; use a local path, a file: URL, or an http(s) URL`);
 }
 
-async function openLocal(p: string, display: string): Promise<OpenedOvaSource> {
-    let st: fs.Stats;
-    try {
-        st = await fs.promises.stat(p);
-    } catch (e) {
-        const err = e as NodeJS.ErrnoException;
-        if (err.code === "ENOENT") throw new Error(`OVA source ${display}: no such file${display === p ? "" : ` (${p})`}`);
-        throw new Error(`OVA source ${display}: cannot read ${p}: ${err.message}`);
-    }
-    if (!st.isFile()) throw new Error(`OVA source ${display}: ${p} is not a regular file`);
-    // Open the descriptor now so that a permission problem is reported here, naming the path,
-    // rather than as a stream error later.
+async function openLocal(p: string, display: string): Promise<OvaByteSource> {
     let handle: fs.promises.FileHandle;
     try {
         handle = await fs.promises.open(p, "r");
     } catch (e) {
-        throw new Error(`OVA source ${display}: cannot open ${p}: ${(e as Error).message}`);
+        const err = e as NodeJS.ErrnoException;
+        if (err.code === "ENOENT") throw new Error(`OVA source ${display}: no such file${display === p ? "" : ` (${p})`}`);
+        throw new Error(`OVA source ${display}: cannot open ${p}: ${err.message}`);
     }
-    const stream = fs.createReadStream(p, { fd: handle, autoClose: true, highWaterMark: 1024 * 1024 });
-    return { stream, size: st.size, displayName: display };
+    const st = await handle.stat();
+    if (!st.isFile()) {
+        await handle.close();
+        throw new Error(`OVA source ${display}: ${p} is not a regular file`);
+    }
+    let position = 0;
+    let closed = false;
+    const readFully = async (buf: Buffer, at: number): Promise<number> => {
+        let got = 0;
+        while (got < buf.length) {
+            const { bytesRead } = await handle.read(buf, got, buf.length - got, at + got);
+            if (bytesRead === 0) break;
+            got += bytesRead;
+        }
+        return got;
+    };
+    return {
+        size: st.size,
+        displayName: display,
+        async fill(buf) {
+            const n = await readFully(buf, position);
+            position += n;
+            return n;
+        },
+        readAt: readFully,
+        async close() {
+            if (closed) return;
+            closed = true;
+            await handle.close().catch(() => undefined);
+        },
+    };
 }
 
-async function openHttp(url: string, display: string, https: boolean, opts: OvaSourceOptions): Promise<OpenedOvaSource> {
+async function openHttp(url: string, display: string, https: boolean, opts: OvaSourceOptions): Promise<OvaByteSource> {
     let ca: string | undefined;
     if (https && opts.caFile) {
         try {
@@ -112,24 +138,22 @@ async function openHttp(url: string, display: string, https: boolean, opts: OvaS
     if (opts.authorization && !https) {
         throw new Error(`OVA source ${display}: refusing to send the mirror's credentials over plain http://; serve the OVA over https://`);
     }
+    // undici only for http(s) sources: it is not loaded for a local OVA.
+    const { Agent, request } = await import("undici");
     const timeout = opts.timeoutMs ?? 300_000;
-    // A dedicated agent: its TLS settings apply to this download only, and closing it when the
-    // body ends releases the connection.
+    // A dedicated agent: its TLS settings apply to this download only, and closing it releases the connection.
     const agent = new Agent({
         connect: https ? { ca, rejectUnauthorized: !opts.allowUnverifiedSsl } : undefined,
         headersTimeout: timeout,
         bodyTimeout: timeout,
     });
-    const closeAgent = () => {
-        agent.close().catch(() => agent.destroy().catch(() => undefined));
-    };
     let res: Awaited<ReturnType<typeof request>>;
     try {
         res = await request(url, {
             method: "GET",
             dispatcher: agent,
-            maxRedirections: opts.maxRedirections ?? 5,
             ...(opts.authorization ? { headers: { authorization: opts.authorization } } : {}),
+            maxRedirections: opts.maxRedirections ?? 5,
             highWaterMark: 1024 * 1024,
         });
     } catch (e) {
@@ -141,14 +165,53 @@ async function openHttp(url: string, display: string, https: boolean, opts: OvaS
     if (res.statusCode < 200 || res.statusCode >= 300) {
         await res.body.dump().catch(() => undefined);
         await agent.destroy().catch(() => undefined);
-        const where = res.statusCode >= 300 && res.statusCode < 400 ? ` (redirect to ${res.headers.location ?? "?"} not followed)` : "";
+        const where = res.statusCode >= 300 && res.statusCode < 400 ? ` (redirect to ${redactSource(String(res.headers.location ?? "?"))} not followed)` : "";
         throw new Error(`OVA source ${display}: HTTP ${res.statusCode}${where}${authenticationHint(res.statusCode, Boolean(opts.authorization))}`);
     }
     const lenHeader = res.headers["content-length"];
-    const len = typeof lenHeader === "string" && /^\d+$/.test(lenHeader) ? Number(lenHeader) : undefined;
+    const size = typeof lenHeader === "string" && /^\d+$/.test(lenHeader) ? Number(lenHeader) : undefined;
     const body = res.body as unknown as Readable;
-    body.once("close", closeAgent);
-    return { stream: body, size: len, displayName: display };
+    body.on("error", () => undefined); // surfaced by the iterator below
+    const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    let pending: Buffer | undefined;
+    let ended = false;
+    let closed = false;
+    const close = async () => {
+        if (closed) return;
+        closed = true;
+        body.destroy();
+        await agent.destroy().catch(() => undefined);
+    };
+    return {
+        size,
+        displayName: display,
+        async fill(buf) {
+            let got = 0;
+            while (got < buf.length) {
+                if (!pending || pending.length === 0) {
+                    if (ended) break;
+                    let r: IteratorResult<Buffer>;
+                    try {
+                        r = await chunks.next();
+                    } catch (e) {
+                        const err = e as Error & { code?: string };
+                        throw new Error(`OVA source ${display}: download failed: ${[err.code, err.message].filter(Boolean).join(": ")}`);
+                    }
+                    if (r.done) {
+                        ended = true;
+                        void close();
+                        break;
+                    }
+                    pending = r.value;
+                }
+                const n = pending.copy(buf, got, 0, Math.min(pending.length, buf.length - got));
+                pending = pending.subarray(n);
+                got += n;
+            }
+            return got;
+        },
+        close,
+    };
 }
 
 /** What a 401/403 from the mirror means for the configuration (the credentials themselves are never shown). */

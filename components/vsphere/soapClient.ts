@@ -28,11 +28,13 @@ import {
     tlsSettingsFor,
     toMoRef,
     transportError,
+    uploadSegments,
     uploadStream,
     type SoapEndpoint,
     type TlsSettings,
     type UploadOptions,
     type UploadResult,
+    type UploadSegment,
 } from "./soapTransport";
 import type {
     AboutInfo,
@@ -55,7 +57,7 @@ import type {
 
 export * from "./vimTypes";
 export { VsphereFault, isNotFoundFault, isVsphereFault, parseServer } from "./soapTransport";
-export type { UploadOptions, UploadResult } from "./soapTransport";
+export type { UploadOptions, UploadResult, UploadSegment } from "./soapTransport";
 
 const SERVICE_INSTANCE: ManagedObjectRef = { type: "ServiceInstance", value: "ServiceInstance" };
 const SESSION_COOKIE = "vmware_soap_session";
@@ -669,6 +671,16 @@ export class VsphereSoapClient {
             cookie = this.cookie;
         }
         return uploadStream(resolved, stream, size, this.tls, { ...opts, cookie });
+    }
+
+    /** Like uploadToDeviceUrl, from lent segments (the OVA reader's shared buffers, no copies): see uploadSegments. */
+    uploadSegmentsToDeviceUrl(url: string, segments: AsyncIterable<UploadSegment>, size: number, opts: UploadOptions = {}): Promise<UploadResult> {
+        const resolved = this.resolveDeviceUrl(url);
+        let cookie = opts.cookie;
+        if (cookie === undefined && this.cookie && new URL(resolved).host === this.host) {
+            cookie = this.cookie;
+        }
+        return uploadSegments(resolved, segments, size, this.tls, { ...opts, cookie });
     }
 
     // -----------------------------------------------------------------------------------------

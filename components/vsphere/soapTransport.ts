@@ -365,3 +365,139 @@ export async function uploadStream(
         await agent.close().catch(() => undefined);
     }
 }
+
+/** Bytes lent by the caller: `release()` is called once they have been written (or dropped). */
+export interface UploadSegment {
+    data: Buffer;
+    release(): void;
+}
+
+/** Default for uploads: fail after this long without any progress on the connection. */
+export const UPLOAD_IDLE_TIMEOUT_MS = 300_000;
+
+/**
+ * Uploads `size` bytes given as lent segments (the OVA reader's shared buffers) to an NFC device
+ * URL, with Content-Length. Each segment is released only once the socket has taken it (the write
+ * callback), so the caller may reuse the buffer: no copy of the disk is made here. Node's http(s)
+ * client rather than undici, because only it reports when a written buffer is free again.
+ * Nothing (not even the headers) is sent before the server's certificate is accepted (CA, or the
+ * pinned thumbprint). If the segments fail (a digest mismatch) the request is destroyed, so the
+ * server never receives the whole body. Throws on a non-2xx status, a size mismatch, no progress
+ * for `timeoutMs` (default UPLOAD_IDLE_TIMEOUT_MS) and transport/TLS errors.
+ */
+export async function uploadSegments(
+    url: string,
+    segments: AsyncIterable<UploadSegment>,
+    size: number,
+    tlsSettings: TlsSettings,
+    opts: UploadOptions = {},
+): Promise<UploadResult> {
+    if (!Number.isSafeInteger(size) || size < 0) {
+        throw new Error(`upload to ${url}: invalid size ${size}`);
+    }
+    const target = new URL(url);
+    const isHttps = target.protocol === "https:";
+    const method = opts.method ?? (/\.vmdk$/i.test(target.pathname) ? "POST" : "PUT");
+    const headers: Record<string, string> = {
+        "content-type": opts.contentType ?? (method === "POST" ? "application/x-vnd.vmware-streamVmdk" : "application/octet-stream"),
+        "content-length": String(size),
+    };
+    if (method === "PUT") headers.overwrite = "t";
+    if (opts.cookie) headers.cookie = opts.cookie;
+    const pinned = Boolean(opts.sslThumbprint && tlsSettings.rejectUnauthorized);
+    const timeoutMs = opts.timeoutMs || UPLOAD_IDLE_TIMEOUT_MS;
+    const { request: send } = isHttps ? await import("https") : await import("http");
+    const req = send({
+        protocol: target.protocol,
+        hostname: target.hostname.replace(/^\[|\]$/g, ""),
+        port: target.port || undefined,
+        path: `${target.pathname}${target.search}`,
+        method,
+        headers,
+        agent: false,
+        ...(isHttps ? { ca: tlsSettings.ca, rejectUnauthorized: tlsSettings.rejectUnauthorized && !pinned } : {}),
+    });
+    let failure: Error | undefined;
+    const failed = new Promise<never>((_, reject) => {
+        req.once("error", (e) => reject((failure ??= transportError(`upload (${method}) to`, url, e, tlsSettings))));
+    });
+    failed.catch(() => undefined);
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no progress for ${Math.round(timeoutMs / 1000)} s`)));
+    opts.signal?.addEventListener("abort", () => req.destroy(new Error("aborted")), { once: true });
+    const response = new Promise<import("http").IncomingMessage>((resolve) => req.once("response", resolve));
+    response.catch(() => undefined);
+
+    // Send nothing before the peer is accepted (with pinning, its thumbprint is checked here).
+    const connected = new Promise<void>((resolve, reject) => {
+        req.once("socket", (socket) => {
+            if (!isHttps) {
+                if ((socket as import("net").Socket).connecting) socket.once("connect", () => resolve());
+                else resolve();
+                return;
+            }
+            const tlsSocket = socket as TLSSocket;
+            tlsSocket.once("secureConnect", () => {
+                if (pinned && !tlsSocket.authorized) {
+                    const expected = normaliseThumbprint(opts.sslThumbprint!);
+                    const actual = normaliseThumbprint(tlsSocket.getPeerCertificate()?.fingerprint ?? "");
+                    if (actual === "" || actual !== expected) {
+                        const e = new Error(
+                            `TLS certificate of ${target.hostname} is not trusted (${String(tlsSocket.authorizationError)}) ` +
+                                `and its SHA-1 thumbprint ${actual} does not match the expected ${expected}`,
+                        ) as Error & { code?: string };
+                        e.code = "ERR_TLS_THUMBPRINT_MISMATCH";
+                        req.destroy(e);
+                        reject(e);
+                        return;
+                    }
+                }
+                resolve();
+            });
+        });
+    });
+    let bytesSent = 0;
+    const iterator = segments[Symbol.asyncIterator]();
+    try {
+        await Promise.race([connected, failed]);
+        for (;;) {
+            const next = await Promise.race([iterator.next(), failed]);
+            if (next.done) break;
+            const segment = next.value;
+            if (failure) {
+                segment.release();
+                throw failure;
+            }
+            bytesSent += segment.data.length;
+            if (bytesSent > size) {
+                segment.release();
+                throw new Error(`upload to ${url}: the source gave more than the ${size} bytes announced`);
+            }
+            req.write(segment.data, () => segment.release());
+            opts.onProgress?.(bytesSent);
+            if (req.writableNeedDrain) {
+                await Promise.race([new Promise((resolve) => req.once("drain", resolve)), failed]);
+            }
+        }
+        if (bytesSent !== size) {
+            throw new Error(`upload to ${url}: the source gave ${bytesSent} bytes but the size is ${size}`);
+        }
+        req.end();
+        const res = await Promise.race([response, failed]);
+        const chunks: Buffer[] = [];
+        let kept = 0;
+        for await (const c of res as AsyncIterable<Buffer>) {
+            if (kept < 4096) chunks.push(c);
+            kept += c.length;
+        }
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status > 299) {
+            const body = Buffer.concat(chunks).toString("utf8").slice(0, 200);
+            throw new Error(`upload (${method}) to ${url} failed: HTTP ${status}${body ? `: ${body}` : ""}`);
+        }
+        return { statusCode: status, bytesSent };
+    } catch (e) {
+        req.destroy();
+        await iterator.return?.().catch(() => undefined);
+        throw e;
+    }
+}

@@ -14,21 +14,20 @@ function sha256sum(file: string): string {
     return execFileSync("sha256sum", [file], { encoding: "utf8" }).split(/\s+/)[0];
 }
 
-/** Counts fs.createReadStream calls on `file` while `fn` runs. */
+/** Counts opens of `file` (fileDigest reads through fs.promises.open) while `fn` runs. */
 async function countReads<T>(file: string, fn: () => Promise<T>): Promise<{ value: T; reads: number }> {
-    const realFs = require("fs") as typeof fs;
-    const original = realFs.createReadStream;
+    const original = fs.promises.open;
     let reads = 0;
-    realFs.createReadStream = ((p: fs.PathLike, ...rest: unknown[]) => {
+    fs.promises.open = ((p: fs.PathLike, ...rest: unknown[]) => {
         if (path.resolve(String(p)) === path.resolve(file)) {
             reads += 1;
         }
-        return (original as (...args: unknown[]) => fs.ReadStream)(p, ...rest);
-    }) as typeof fs.createReadStream;
+        return (original as (...args: unknown[]) => Promise<fs.promises.FileHandle>)(p, ...rest);
+    }) as typeof fs.promises.open;
     try {
         return { value: await fn(), reads };
     } finally {
-        realFs.createReadStream = original;
+        fs.promises.open = original;
     }
 }
 
@@ -39,6 +38,7 @@ describe("fileSha256", () => {
     beforeEach(() => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "palette-digest "));
         cacheFile = path.join(dir, "cache dir", "digests.json");
+        fs.mkdirSync(path.dirname(cacheFile));
     });
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -143,6 +143,40 @@ describe("fileSha256", () => {
         assert.deepStrictEqual(fs.readdirSync(path.dirname(cacheFile)).filter((f) => f.endsWith(".tmp")), [], "no temp files left");
         for (const file of files) {
             assert.strictEqual(await fileSha256(file, { cacheFile }), sha256sum(file));
+        }
+    });
+
+    it("never creates a configured cache directory, and writes nothing once the caller removed its folder", async () => {
+        const file = path.join(dir, "big.bin");
+        fs.writeFileSync(file, crypto.randomBytes(8 * HASH_CHUNK_BYTES));
+        const missing = path.join(dir, "no such dir", "digests.json");
+        assert.strictEqual(await fileSha256(file, { cacheFile: missing }), sha256sum(file));
+        assert.ok(!fs.existsSync(path.dirname(missing)), "the configured directory was created");
+        // The finding: a hash still running when its caller's cleanup removed the folder wrote the
+        // cache afterwards, recreating the folder with a digests.json in it.
+        const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "palette-digest-scratch-"));
+        const hashing = fileDigest(file, { cacheFile: path.join(scratch, "digests.json") });
+        fs.rmSync(scratch, { recursive: true, force: true });
+        assert.strictEqual((await hashing).sha256, sha256sum(file));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.ok(!fs.existsSync(scratch), `${scratch} came back: ${fs.existsSync(scratch) ? fs.readdirSync(scratch).join(", ") : ""}`);
+    });
+
+    it("creates the default cache directory under the home directory", async () => {
+        const savedHome = process.env.HOME;
+        const savedCache = process.env.PALETTE_AIRGAP_DIGEST_CACHE;
+        process.env.HOME = dir;
+        delete process.env.PALETTE_AIRGAP_DIGEST_CACHE;
+        try {
+            const file = path.join(dir, "x.bin");
+            fs.writeFileSync(file, "x");
+            await fileSha256(file);
+            const cache = JSON.parse(fs.readFileSync(path.join(dir, ".cache", "palette-airgap", "digests.json"), "utf8"));
+            assert.ok(cache.entries[file]);
+        } finally {
+            process.env.HOME = savedHome;
+            if (savedCache === undefined) delete process.env.PALETTE_AIRGAP_DIGEST_CACHE;
+            else process.env.PALETTE_AIRGAP_DIGEST_CACHE = savedCache;
         }
     });
 

@@ -55,6 +55,14 @@ export interface TestOvaOptions {
     omitFromManifest?: string[];
     /** Use this descriptor text instead of the generated one. */
     descriptorXml?: string;
+    /** Directory of the disks inside the OVA, e.g. "disks" for `ovf:href="disks/<name>-disk0.vmdk"`. Default: none. */
+    diskDir?: string;
+    /** Store each disk as chunks of this many bytes (`ovf:chunkSize`, entries `<href>.000000000`, ...). Default: not chunked. */
+    chunkSize?: number;
+    /** The `ovf:size` the descriptor claims for each disk. Default: the real size. */
+    declaredDiskSize?: number;
+    /** Files referenced by devices (an ISO on a CD-ROM, an NVRAM file): in References, in the tar after the disks, and in the manifest. */
+    deviceFiles?: { name: string; content: string | Buffer; device: "cdrom" | "nvram" }[];
 }
 
 export interface TestOva {
@@ -73,6 +81,8 @@ export interface TestOva {
     manifestText?: string;
     /** Entry names in tar order. */
     entries: string[];
+    /** The entries each disk is stored in (its chunks, or just its name). */
+    diskEntries: string[][];
 }
 
 const CHUNK = 1024 * 1024;
@@ -111,9 +121,42 @@ export function testOvfDescriptor(o: {
     diskBytes: number;
     network: string;
     properties: Record<string, string>;
+    chunkSize?: number;
+    deviceFiles?: { name: string; size: number; device: "cdrom" | "nvram" }[];
 }): string {
-    const files = o.diskNames
-        .map((d, i) => `    <File ovf:href="${xmlEscape(d)}" ovf:id="file${i + 1}" ovf:size="${o.diskBytes}"/>`)
+    const chunk = o.chunkSize ? ` ovf:chunkSize="${o.chunkSize}"` : "";
+    const deviceFiles = o.deviceFiles ?? [];
+    const deviceFileId = (i: number) => `file${o.diskNames.length + i + 1}`;
+    const files = [
+        ...o.diskNames.map((d, i) => `    <File ovf:href="${xmlEscape(d)}" ovf:id="file${i + 1}" ovf:size="${o.diskBytes}"${chunk}/>`),
+        ...deviceFiles.map((f, i) => `    <File ovf:href="${xmlEscape(f.name)}" ovf:id="${deviceFileId(i)}" ovf:size="${f.size}"/>`),
+    ].join("\n");
+    // A CD-ROM sits on an IDE controller (vcsim, like vCenter, attaches it there).
+    const ideController = deviceFiles.some((f) => f.device === "cdrom")
+        ? `      <Item>
+        <rasd:Address>0</rasd:Address>
+        <rasd:Description>IDE Controller</rasd:Description>
+        <rasd:ElementName>IDE 0</rasd:ElementName>
+        <rasd:InstanceID>5</rasd:InstanceID>
+        <rasd:ResourceType>5</rasd:ResourceType>
+      </Item>
+`
+        : "";
+    const deviceItems = ideController + deviceFiles
+        .map((f, i) =>
+            f.device === "cdrom"
+                ? `      <Item ovf:required="false">
+        <rasd:AddressOnParent>0</rasd:AddressOnParent>
+        <rasd:AutomaticAllocation>false</rasd:AutomaticAllocation>
+        <rasd:ElementName>CD/DVD drive ${i + 1}</rasd:ElementName>
+        <rasd:HostResource>ovf:/file/${deviceFileId(i)}</rasd:HostResource>
+        <rasd:InstanceID>${30 + i}</rasd:InstanceID>
+        <rasd:Parent>5</rasd:Parent>
+        <rasd:ResourceSubType>vmware.cdrom.iso</rasd:ResourceSubType>
+        <rasd:ResourceType>15</rasd:ResourceType>
+      </Item>`
+                : `      <vmw:ExtraConfig ovf:required="false" vmw:key="nvram" vmw:value="ovf:/file/${deviceFileId(i)}"/>`,
+        )
         .join("\n");
     const disks = o.diskNames
         .map(
@@ -210,6 +253,7 @@ ${disks}
         <rasd:ResourceType>10</rasd:ResourceType>
       </Item>
 ${diskItems}
+${deviceItems}
       <vmw:Config ovf:required="false" vmw:key="firmware" vmw:value="bios"/>
     </VirtualHardwareSection>
     <EulaSection>
@@ -253,12 +297,15 @@ export async function buildTestOva(dir: string, opts: TestOvaOptions = {}): Prom
 
     const descriptorName = `${name}.ovf`;
     const manifestName = `${name}.mf`;
-    const diskNames = Array.from({ length: diskCount }, (_, i) => `${name}-disk${i}.vmdk`);
+    const diskNames = Array.from({ length: diskCount }, (_, i) => `${opts.diskDir ? `${opts.diskDir}/` : ""}${name}-disk${i}.vmdk`);
+    const deviceFiles = (opts.deviceFiles ?? []).map((f) => ({ ...f, content: Buffer.isBuffer(f.content) ? f.content : Buffer.from(f.content, "utf8") }));
     const descriptorXml = opts.descriptorXml ?? testOvfDescriptor({
         name,
         diskNames,
-        diskBytes,
+        diskBytes: opts.declaredDiskSize ?? diskBytes,
         network: opts.network ?? "VM Network",
+        chunkSize: opts.chunkSize,
+        deviceFiles: deviceFiles.map((f) => ({ name: f.name, size: f.content.length, device: f.device })),
         properties: {
             BUILD_TIMESTAMP: "1690000000",
             BUILD_DATE: "2023-07-22T04:26:40Z",
@@ -270,31 +317,58 @@ export async function buildTestOva(dir: string, opts: TestOvaOptions = {}): Prom
         },
     });
     const descriptorBuf = Buffer.from(descriptorXml, "utf8");
-    const extras = opts.extraEntries ?? [];
+    const extras: ExtraOvaEntry[] = [
+        ...(opts.extraEntries ?? []),
+        ...deviceFiles.map((f) => ({ name: f.name, content: f.content, position: "end" as const })),
+    ];
     const extraBuf = (e: ExtraOvaEntry) => (Buffer.isBuffer(e.content) ? e.content : Buffer.from(e.content, "utf8"));
+
+    // Each disk is stored whole, or as chunks of opts.chunkSize bytes named <href>.000000000, ...
+    const pieces: { name: string; disk: number; start: number; end: number }[][] = diskNames.map((d, i) => {
+        if (!opts.chunkSize) return [{ name: d, disk: i, start: 0, end: diskBytes }];
+        const count = Math.max(1, Math.ceil(diskBytes / opts.chunkSize));
+        return Array.from({ length: count }, (_, c) => ({
+            name: `${d}.${String(c).padStart(9, "0")}`,
+            disk: i,
+            start: c * opts.chunkSize!,
+            end: Math.min(diskBytes, (c + 1) * opts.chunkSize!),
+        }));
+    });
+    const corruptAt = (disk: number) => (disk === corruptIndex ? corruptOffset(diskBytes) : -1);
+    /** The bytes of one piece of a disk, as written (corrupted if asked), and the clean ones. */
+    function* pieceChunks(piece: { disk: number; start: number; end: number }, corrupt: boolean): Generator<Buffer> {
+        let off = 0;
+        const bad = corrupt ? corruptAt(piece.disk) : -1;
+        for (const chunk of testDiskChunks(seed, piece.disk, diskBytes)) {
+            const from = Math.max(piece.start, off);
+            const to = Math.min(piece.end, off + chunk.length);
+            if (from < to) {
+                const part = Buffer.from(chunk.subarray(from - off, to - off));
+                if (bad >= from && bad < to) part[bad - from] ^= 0xff;
+                yield part;
+            }
+            off += chunk.length;
+            if (off >= piece.end) break;
+        }
+    }
 
     // Manifest digests (of the intended content: a corrupted disk is listed with its clean digest).
     const manifestDigests = new Map<string, string>();
     const digestOf = (b: Buffer) => createHash(alg).update(b).digest("hex");
     manifestDigests.set(descriptorName, digestOf(descriptorBuf));
-    const cleanDiskDigest = (i: number) => {
+    for (const piece of pieces.flat()) {
         const h = createHash(alg);
-        for (const c of testDiskChunks(seed, i, diskBytes)) h.update(c);
-        return h.digest("hex");
-    };
-    const diskDigests: string[] = [];
-    const diskSha256s: string[] = [];
-    if (manifestPos === "first") for (let i = 0; i < diskCount; i++) diskDigests[i] = cleanDiskDigest(i);
+        for (const c of pieceChunks(piece, false)) h.update(c);
+        manifestDigests.set(piece.name, h.digest("hex"));
+    }
     for (const e of extras) if (e.inManifest !== false) manifestDigests.set(e.name, digestOf(extraBuf(e)));
 
     const manifestText = (): string => {
         let t = "";
-        const names = [descriptorName, ...diskNames, ...extras.filter((e) => e.inManifest !== false).map((e) => e.name)];
+        const names = [descriptorName, ...pieces.flat().map((p) => p.name), ...extras.filter((e) => e.inManifest !== false).map((e) => e.name)];
         for (const n of names) {
             if (omitManifest.has(n)) continue;
-            const di = diskNames.indexOf(n);
-            const hex = di >= 0 ? diskDigests[di] : manifestDigests.get(n)!;
-            t += manifestLine(algName, n, hex, spacing);
+            t += manifestLine(algName, n, manifestDigests.get(n)!, spacing);
         }
         return t;
     };
@@ -306,7 +380,7 @@ export async function buildTestOva(dir: string, opts: TestOvaOptions = {}): Prom
     for (const e of extras.filter((x) => x.position === "afterDescriptor")) {
         plan.push({ name: e.name, size: extraBuf(e).length, content: extraBuf(e) });
     }
-    diskNames.forEach((d, i) => plan.push({ name: d, size: diskBytes, content: i }));
+    pieces.flat().forEach((p, i) => plan.push({ name: p.name, size: p.end - p.start, content: i }));
     if (manifestPos === "last") plan.push("manifest");
     for (const e of extras.filter((x) => (x.position ?? "end") === "end")) plan.push({ name: e.name, size: extraBuf(e).length, content: extraBuf(e) });
 
@@ -334,6 +408,7 @@ export async function buildTestOva(dir: string, opts: TestOvaOptions = {}): Prom
                 err ? reject(err) : resolve(),
             );
         });
+    const diskHashes = diskNames.map(() => createHash("sha256"));
     try {
         for (const p of plan) {
             if (p === "manifest") {
@@ -350,9 +425,7 @@ export async function buildTestOva(dir: string, opts: TestOvaOptions = {}): Prom
                 entries.push(p.name);
                 continue;
             }
-            const di = p.content;
-            const clean = createHash(alg);
-            const written = createHash("sha256");
+            const piece = pieces.flat()[p.content];
             const skip = omitArchive.has(p.name);
             let sink: ReturnType<typeof pack.entry> | undefined;
             let entryDone: Promise<void> = Promise.resolve();
@@ -363,19 +436,12 @@ export async function buildTestOva(dir: string, opts: TestOvaOptions = {}): Prom
                     );
                 });
             }
-            const bad = di === corruptIndex ? corruptOffset(diskBytes) : -1;
-            let off = 0;
-            for (const chunk of testDiskChunks(seed, di, diskBytes)) {
-                clean.update(chunk);
-                if (bad >= off && bad < off + chunk.length) chunk[bad - off] ^= 0xff;
-                written.update(chunk);
-                off += chunk.length;
+            for (const chunk of pieceChunks(piece, true)) {
+                diskHashes[piece.disk].update(chunk);
                 if (sink && !sink.write(chunk)) await new Promise<void>((r) => sink!.once("drain", () => r()));
             }
             if (sink) (sink as unknown as { end(): void }).end();
             await entryDone;
-            if (manifestPos !== "first") diskDigests[di] = clean.digest("hex");
-            diskSha256s[di] = written.digest("hex");
             if (!skip) entries.push(p.name);
         }
         pack.finalize();
@@ -385,6 +451,7 @@ export async function buildTestOva(dir: string, opts: TestOvaOptions = {}): Prom
         out.destroy();
         throw e;
     }
+    const diskSha256s = diskHashes.map((h) => h.digest("hex"));
     const result: TestOva = {
         path: ovaPath,
         sha256: whole.digest("hex"),
@@ -395,6 +462,7 @@ export async function buildTestOva(dir: string, opts: TestOvaOptions = {}): Prom
         descriptorName,
         descriptorXml,
         entries,
+        diskEntries: pieces.map((list) => list.map((p) => p.name)),
     };
     if (manifestWritten !== undefined) {
         result.manifestName = manifestName;

@@ -15,7 +15,7 @@ import type { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import { importOvaTemplate } from "../../components/vsphere/ovaImport";
-import { openOvaSource } from "../../components/vsphere/ovaSource";
+import { openOvaSource, type OvaByteSource } from "../../components/vsphere/ovaSource";
 import { VsphereSoapClient } from "../../components/vsphere/soapClient";
 import { buildTestOva, TestOva } from "../support/ovaBuilder";
 import { selfSignedCertificate } from "../support/selfSignedCertificate";
@@ -67,9 +67,11 @@ async function startMirror(certDir: string, file: string, options: { accepted?: 
     };
 }
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+async function readAll(source: OvaByteSource): Promise<Buffer> {
     const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    const buffer = Buffer.alloc(1024 * 1024);
+    for (let n = await source.fill(buffer); n > 0; n = await source.fill(buffer)) chunks.push(Buffer.from(buffer.subarray(0, n)));
+    await source.close();
     return Buffer.concat(chunks);
 }
 
@@ -115,14 +117,14 @@ describe("OVA mirror authentication (a local HTTPS mirror requiring credentials;
         it("sends the basic credentials as the Authorization header and streams the OVA", async () => {
             const server = await mirror({ accepted: BASIC });
             const opened = await openOvaSource(`${server.url}${OVA_PATH}`, { caFile: trustAll(), authorization: BASIC });
-            assert.ok((await readAll(opened.stream)).equals(fs.readFileSync(ova.path)));
+            assert.ok((await readAll(opened)).equals(fs.readFileSync(ova.path)));
             assert.deepStrictEqual(server.authorizations, [BASIC]);
         });
 
         it("sends a bearer token the same way", async () => {
             const server = await mirror({ accepted: BEARER });
             const opened = await openOvaSource(`${server.url}${OVA_PATH}`, { caFile: trustAll(), authorization: BEARER });
-            assert.strictEqual((await readAll(opened.stream)).length, ova.size);
+            assert.strictEqual((await readAll(opened)).length, ova.size);
             assert.deepStrictEqual(server.authorizations, [BEARER]);
         });
 
@@ -148,7 +150,7 @@ describe("OVA mirror authentication (a local HTTPS mirror requiring credentials;
             const elsewhere = await mirror({});
             const first = await mirror({ redirectTo: elsewhere.url });
             const opened = await openOvaSource(`${first.url}${OVA_PATH}`, { caFile: trustAll(), authorization: BASIC });
-            assert.strictEqual((await readAll(opened.stream)).length, ova.size);
+            assert.strictEqual((await readAll(opened)).length, ova.size);
             assert.deepStrictEqual(first.authorizations, [BASIC]);
             assert.deepStrictEqual(elsewhere.authorizations, [""], "the other origin received the Authorization header");
         });

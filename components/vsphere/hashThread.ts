@@ -1,0 +1,109 @@
+/**
+ * Hashing on a worker thread, over shared buffers: the caller reads into a few SharedArrayBuffers
+ * and posts (slot, offset, length) messages; the thread hashes those bytes in place (no copy) and
+ * acknowledges each update, after which the caller may reuse the buffer. Two of these let the OVA
+ * reader compute the whole-file SHA-256 and an entry's manifest digest at the same time as it
+ * uploads, instead of hashing twice in a row on the main thread.
+ */
+import { Worker } from "worker_threads";
+
+// Plain JavaScript, evaluated in the thread: no file to locate, the same under ts-node and node.
+const THREAD_SOURCE = `
+const { parentPort, workerData } = require("worker_threads");
+const crypto = require("crypto");
+const slots = workerData.slots.map((s) => Buffer.from(s));
+const hashes = new Map();
+parentPort.on("message", (m) => {
+    try {
+        if (m.t === "begin") hashes.set(m.id, m.algorithms.map((a) => [a, crypto.createHash(a)]));
+        else if (m.t === "update") {
+            const bytes = slots[m.slot].subarray(m.off, m.off + m.len);
+            for (const [, h] of hashes.get(m.id)) h.update(bytes);
+            parentPort.postMessage({ t: "ack", seq: m.seq });
+        } else if (m.t === "end") {
+            const digests = {};
+            for (const [a, h] of hashes.get(m.id)) digests[a] = h.digest("hex");
+            hashes.delete(m.id);
+            parentPort.postMessage({ t: "digests", seq: m.seq, digests });
+        }
+    } catch (e) {
+        parentPort.postMessage({ t: "error", message: String(e && e.message || e) });
+    }
+});
+`;
+
+type Digests = Record<string, string>;
+type Pending = { kind: "ack"; done: () => void } | { kind: "digests"; resolve: (d: Digests) => void; reject: (e: Error) => void };
+
+export class HashThread {
+    private readonly worker: Worker;
+    private seq = 0;
+    private nextId = 0;
+    private readonly pending = new Map<number, Pending>();
+    private failure?: Error;
+
+    /** `slots`: every buffer that updates will refer to, by index. */
+    constructor(slots: SharedArrayBuffer[], private readonly onError: (e: Error) => void) {
+        this.worker = new Worker(THREAD_SOURCE, {
+            eval: true,
+            workerData: { slots },
+            // Not the parent's flags: under `node -r ts-node/register` each thread would load TypeScript (~50 MB).
+            execArgv: [],
+            resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
+        });
+        this.worker.on("message", (m: { t: string; seq?: number; digests?: Digests; message?: string }) => {
+            if (m.t === "error") {
+                this.fail(new Error(`hashing thread: ${m.message}`));
+                return;
+            }
+            const p = this.pending.get(m.seq!);
+            if (!p) return;
+            this.pending.delete(m.seq!);
+            if (p.kind === "ack") p.done();
+            else p.resolve(m.digests!);
+        });
+        this.worker.on("error", (e) => this.fail(e));
+        this.worker.on("exit", (code) => {
+            if (this.pending.size > 0) this.fail(new Error(`hashing thread exited (code ${code}) with work pending`));
+        });
+    }
+
+    private fail(e: Error): void {
+        if (this.failure) return;
+        this.failure = e;
+        for (const p of this.pending.values()) if (p.kind === "digests") p.reject(e);
+        this.pending.clear();
+        this.onError(e);
+    }
+
+    /** Starts a hash over the given algorithms; returns its id. */
+    begin(algorithms: string[]): number {
+        const id = this.nextId++;
+        this.worker.postMessage({ t: "begin", id, algorithms });
+        return id;
+    }
+
+    /** Hashes `len` bytes of slot `slot` at `off`; `done` runs once the thread no longer reads them. */
+    update(id: number, slot: number, off: number, len: number, done: () => void): void {
+        if (this.failure) return;
+        const seq = this.seq++;
+        this.pending.set(seq, { kind: "ack", done });
+        this.worker.postMessage({ t: "update", id, slot, off, len, seq });
+    }
+
+    /** The hex digests, after every update posted before. */
+    end(id: number): Promise<Digests> {
+        if (this.failure) return Promise.reject(this.failure);
+        const seq = this.seq++;
+        return new Promise((resolve, reject) => {
+            this.pending.set(seq, { kind: "digests", resolve, reject });
+            this.worker.postMessage({ t: "end", id, seq });
+        });
+    }
+
+    /** Stops the thread; pending updates are dropped. */
+    async stop(): Promise<void> {
+        this.pending.clear();
+        await this.worker.terminate().catch(() => undefined);
+    }
+}
