@@ -141,21 +141,28 @@ export function createAgent(tlsSettings: TlsSettings, sslThumbprint?: string): A
                     callback(null, tlsSocket);
                     return;
                 }
-                const actual = normaliseThumbprint(tlsSocket.getPeerCertificate()?.fingerprint ?? "");
-                if (actual !== "" && actual === expected) {
+                const mismatch = thumbprintMismatch(options.hostname, tlsSocket, expected);
+                if (!mismatch) {
                     callback(null, tlsSocket);
                     return;
                 }
                 tlsSocket.destroy();
-                const e = new Error(
-                    `TLS certificate of ${options.hostname} is not trusted (${String(tlsSocket.authorizationError)}) ` +
-                        `and its SHA-1 thumbprint ${actual} does not match the expected ${expected}`,
-                ) as Error & { code?: string };
-                e.code = "ERR_TLS_THUMBPRINT_MISMATCH";
-                callback(e, null);
+                callback(mismatch, null);
             });
         },
     });
+}
+
+/** The error for a peer whose certificate is unverified and whose SHA-1 thumbprint is not `expected`, or undefined if it matches. */
+function thumbprintMismatch(hostname: string, tlsSocket: TLSSocket, expected: string): Error | undefined {
+    const actual = normaliseThumbprint(tlsSocket.getPeerCertificate()?.fingerprint ?? "");
+    if (actual !== "" && actual === expected) return undefined;
+    const e = new Error(
+        `TLS certificate of ${hostname} is not trusted (${String(tlsSocket.authorizationError)}) ` +
+            `and its SHA-1 thumbprint ${actual} does not match the expected ${expected}`,
+    ) as Error & { code?: string };
+    e.code = "ERR_TLS_THUMBPRINT_MISMATCH";
+    return e;
 }
 
 const TLS_CODES = new Set([
@@ -296,6 +303,21 @@ export interface UploadResult {
     bytesSent: number;
 }
 
+/** Method and headers of an NFC upload, as govc's nfc.Lease.Upload sends them. */
+function uploadRequest(url: string, size: number, opts: UploadOptions): { method: "POST" | "PUT"; headers: Record<string, string> } {
+    if (!Number.isSafeInteger(size) || size < 0) {
+        throw new Error(`upload to ${url}: invalid size ${size}`);
+    }
+    const method = opts.method ?? (/\.vmdk$/i.test(new URL(url).pathname) ? "POST" : "PUT");
+    const headers: Record<string, string> = {
+        "content-type": opts.contentType ?? (method === "POST" ? "application/x-vnd.vmware-streamVmdk" : "application/octet-stream"),
+        "content-length": String(size),
+    };
+    if (method === "PUT") headers.overwrite = "t";
+    if (opts.cookie) headers.cookie = opts.cookie;
+    return { method, headers };
+}
+
 /**
  * Streams `size` bytes from `stream` to an NFC device URL with Content-Length (never buffers the
  * whole file). Throws on a non-2xx status, on a size mismatch and on transport/TLS errors.
@@ -307,21 +329,7 @@ export async function uploadStream(
     tlsSettings: TlsSettings,
     opts: UploadOptions = {},
 ): Promise<UploadResult> {
-    if (!Number.isSafeInteger(size) || size < 0) {
-        throw new Error(`upload to ${url}: invalid size ${size}`);
-    }
-    const isVmdk = /\.vmdk$/i.test(new URL(url).pathname);
-    const method = opts.method ?? (isVmdk ? "POST" : "PUT");
-    const headers: Record<string, string> = {
-        "content-type": opts.contentType ?? (method === "POST" ? "application/x-vnd.vmware-streamVmdk" : "application/octet-stream"),
-        "content-length": String(size),
-    };
-    if (method === "PUT") {
-        headers.overwrite = "t";
-    }
-    if (opts.cookie) {
-        headers.cookie = opts.cookie;
-    }
+    const { method, headers } = uploadRequest(url, size, opts);
     let bytesSent = 0;
     const counter = new Transform({
         transform(chunk: Buffer, _enc, cb) {
@@ -392,18 +400,9 @@ export async function uploadSegments(
     tlsSettings: TlsSettings,
     opts: UploadOptions = {},
 ): Promise<UploadResult> {
-    if (!Number.isSafeInteger(size) || size < 0) {
-        throw new Error(`upload to ${url}: invalid size ${size}`);
-    }
+    const { method, headers } = uploadRequest(url, size, opts);
     const target = new URL(url);
     const isHttps = target.protocol === "https:";
-    const method = opts.method ?? (/\.vmdk$/i.test(target.pathname) ? "POST" : "PUT");
-    const headers: Record<string, string> = {
-        "content-type": opts.contentType ?? (method === "POST" ? "application/x-vnd.vmware-streamVmdk" : "application/octet-stream"),
-        "content-length": String(size),
-    };
-    if (method === "PUT") headers.overwrite = "t";
-    if (opts.cookie) headers.cookie = opts.cookie;
     const pinned = Boolean(opts.sslThumbprint && tlsSettings.rejectUnauthorized);
     const timeoutMs = opts.timeoutMs || UPLOAD_IDLE_TIMEOUT_MS;
     const { request: send } = isHttps ? await import("https") : await import("http");
@@ -437,19 +436,11 @@ export async function uploadSegments(
             }
             const tlsSocket = socket as TLSSocket;
             tlsSocket.once("secureConnect", () => {
-                if (pinned && !tlsSocket.authorized) {
-                    const expected = normaliseThumbprint(opts.sslThumbprint!);
-                    const actual = normaliseThumbprint(tlsSocket.getPeerCertificate()?.fingerprint ?? "");
-                    if (actual === "" || actual !== expected) {
-                        const e = new Error(
-                            `TLS certificate of ${target.hostname} is not trusted (${String(tlsSocket.authorizationError)}) ` +
-                                `and its SHA-1 thumbprint ${actual} does not match the expected ${expected}`,
-                        ) as Error & { code?: string };
-                        e.code = "ERR_TLS_THUMBPRINT_MISMATCH";
-                        req.destroy(e);
-                        reject(e);
-                        return;
-                    }
+                const mismatch = pinned && !tlsSocket.authorized ? thumbprintMismatch(target.hostname, tlsSocket, normaliseThumbprint(opts.sslThumbprint!)) : undefined;
+                if (mismatch) {
+                    req.destroy(mismatch);
+                    reject(mismatch);
+                    return;
                 }
                 resolve();
             });

@@ -73,6 +73,26 @@ function closeServer(server: http.Server | https.Server): Promise<void> {
     });
 }
 
+/** An upload target on 127.0.0.1 that records, per request, the bytes received, whether the body ended, and their sha256. */
+async function receivingServer() {
+    const received: { bytes: number; complete: boolean; sha256: string }[] = [];
+    const server = http.createServer((req, res) => {
+        const h = createHash("sha256");
+        const r = { bytes: 0, complete: false, sha256: "" };
+        received.push(r);
+        req.on("data", (c: Buffer) => {
+            r.bytes += c.length;
+            h.update(c);
+        });
+        req.on("end", () => {
+            r.complete = true;
+            r.sha256 = h.digest("hex");
+            res.end();
+        });
+    });
+    return { received, server, port: await listen(server) };
+}
+
 /** Serves `files` (url path -> local file) on 127.0.0.1; anything else is 404. `truncate` sends fewer bytes than announced. */
 function fileHandler(files: Record<string, string>, truncate?: number) {
     return (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -316,102 +336,53 @@ describe("OVA archive (streaming reader)", function () {
             });
         }
 
-        it("feeding an HTTP upload (as HttpNfcLease does): a good disk arrives whole, a corrupt one never completes", async () => {
-            const received: { bytes: number; complete: boolean; sha256: string }[] = [];
-            const server = http.createServer((req, res) => {
-                const h = createHash("sha256");
-                const r = { bytes: 0, complete: false, sha256: "" };
-                received.push(r);
-                req.on("data", (c: Buffer) => {
-                    r.bytes += c.length;
-                    h.update(c);
-                });
-                req.on("end", () => {
-                    r.complete = true;
-                    r.sha256 = h.digest("hex");
-                    res.end();
-                });
-            });
-            const port = await listen(server);
-            const upload = (file: OvaFile) =>
-                undiciRequest(`http://127.0.0.1:${port}/nfc/${file.name}`, {
-                    method: "POST",
-                    body: file.stream,
-                    headers: { "content-type": "application/x-vnd.vmware-streamVmdk", "content-length": String(file.size) },
-                }).then((r) => r.body.dump());
-            try {
-                const good = await buildTestOva(path.join(dir, "upload-good"), { diskBytes: 6 * MiB + 5 });
-                const reader = await openOva(good.path);
-                for await (const f of reader.files()) {
-                    await upload(f);
-                    assert.strictEqual((await f.verified).status, "verified");
+        const uploaders: [string, (port: number, file: OvaFile) => Promise<unknown>][] = [
+            [
+                "a Readable into undici",
+                (port, file) =>
+                    undiciRequest(`http://127.0.0.1:${port}/nfc/${file.name}`, {
+                        method: "POST",
+                        body: file.stream,
+                        headers: { "content-type": "application/x-vnd.vmware-streamVmdk", "content-length": String(file.size) },
+                    }).then((r) => r.body.dump()),
+            ],
+            [
+                "lent segments into uploadSegments, the importer's zero-copy path",
+                (port, file) => uploadSegments(`http://127.0.0.1:${port}/nfc/${file.name}`, file.segments(), file.size, { rejectUnauthorized: true }),
+            ],
+        ];
+        for (const [label, upload] of uploaders) {
+            it(`feeding an HTTP upload as HttpNfcLease does (${label}): good disks arrive whole, a corrupt one never completes`, async () => {
+                const { received, server, port } = await receivingServer();
+                try {
+                    // Two disks of several read buffers each: the shared buffers are reused many times over.
+                    const good = await buildTestOva(path.join(dir, `upload-good-${label.length}`), { diskBytes: 9 * MiB + 5, diskCount: 2 });
+                    const reader = await openOva(good.path);
+                    for await (const f of reader.files()) {
+                        await upload(port, f);
+                        assert.strictEqual((await f.verified).status, "verified");
+                    }
+                    await reader.finish();
+                    assert.deepStrictEqual(received, good.diskSha256s.map((sha256) => ({ bytes: 9 * MiB + 5, complete: true, sha256 })));
+
+                    received.length = 0;
+                    const bad = await buildTestOva(path.join(dir, `upload-bad-${label.length}`), { diskBytes: 6 * MiB + 5, corruptDisk: true });
+                    const badReader = await openOva(bad.path);
+                    const it = badReader.files()[Symbol.asyncIterator]();
+                    const file = (await it.next()).value as OvaFile;
+                    // The upload rejects with the reader's own error.
+                    const upErr = await rejectsWith(upload(port, file), OvaIntegrityError);
+                    assert.strictEqual(await file.verified.catch((e) => e), upErr);
+                    await rejectsWith(badReader.finish(), OvaIntegrityError);
+                    await new Promise((r) => setTimeout(r, 100));
+                    assert.strictEqual(received.length, 1);
+                    assert.strictEqual(received[0].complete, false);
+                    assert.ok(received[0].bytes < file.size, `${received[0].bytes} of ${file.size} bytes reached the server`);
+                } finally {
+                    await closeServer(server);
                 }
-                await reader.finish();
-                assert.deepStrictEqual(received, [{ bytes: 6 * MiB + 5, complete: true, sha256: good.diskSha256s[0] }]);
-
-                received.length = 0;
-                const bad = await buildTestOva(path.join(dir, "upload-bad"), { diskBytes: 6 * MiB + 5, corruptDisk: true });
-                const badReader = await openOva(bad.path);
-                const it = badReader.files()[Symbol.asyncIterator]();
-                const file = (await it.next()).value as OvaFile;
-                // undici rejects the upload with the reader's own error.
-                const upErr = await rejectsWith(upload(file), OvaIntegrityError);
-                assert.strictEqual(await file.verified.catch((e) => e), upErr);
-                await rejectsWith(badReader.finish(), OvaIntegrityError);
-                await new Promise((r) => setTimeout(r, 100));
-                assert.strictEqual(received.length, 1);
-                assert.strictEqual(received[0].complete, false);
-                assert.ok(received[0].bytes < file.size, `${received[0].bytes} of ${file.size} bytes reached the server`);
-            } finally {
-                await closeServer(server);
-            }
-        });
-
-        it("feeding uploadSegments (the importer's zero-copy path): a good disk arrives whole, a corrupt one never completes", async () => {
-            const received: { bytes: number; complete: boolean; sha256: string; type?: string }[] = [];
-            const server = http.createServer((req, res) => {
-                const h = createHash("sha256");
-                const r = { bytes: 0, complete: false, sha256: "", type: req.headers["content-type"] };
-                received.push(r);
-                req.on("data", (c: Buffer) => {
-                    r.bytes += c.length;
-                    h.update(c);
-                });
-                req.on("end", () => {
-                    r.complete = true;
-                    r.sha256 = h.digest("hex");
-                    res.end();
-                });
             });
-            const port = await listen(server);
-            const tls = { rejectUnauthorized: true };
-            try {
-                // Two disks of several read buffers each: the shared buffers are reused many times over.
-                const good = await buildTestOva(path.join(dir, "segments-good"), { diskBytes: 9 * MiB + 5, diskCount: 2 });
-                const reader = await openOva(good.path);
-                for await (const f of reader.files()) {
-                    const result = await uploadSegments(`http://127.0.0.1:${port}/nfc/${f.name}`, f.segments(), f.size, tls);
-                    assert.strictEqual(result.bytesSent, f.size);
-                    assert.strictEqual((await f.verified).status, "verified");
-                }
-                await reader.finish();
-                assert.deepStrictEqual(received, good.diskSha256s.map((sha256) => ({ bytes: 9 * MiB + 5, complete: true, sha256, type: "application/x-vnd.vmware-streamVmdk" })));
-
-                received.length = 0;
-                const bad = await buildTestOva(path.join(dir, "segments-bad"), { diskBytes: 6 * MiB + 5, corruptDisk: true });
-                const badReader = await openOva(bad.path);
-                const it = badReader.files()[Symbol.asyncIterator]();
-                const file = (await it.next()).value as OvaFile;
-                const upErr = await rejectsWith(uploadSegments(`http://127.0.0.1:${port}/nfc/${file.name}`, file.segments(), file.size, tls), OvaIntegrityError);
-                assert.strictEqual(await file.verified.catch((e) => e), upErr);
-                await new Promise((r) => setTimeout(r, 100));
-                assert.strictEqual(received.length, 1);
-                assert.strictEqual(received[0].complete, false);
-                assert.ok(received[0].bytes < file.size, `${received[0].bytes} of ${file.size} bytes reached the server`);
-            } finally {
-                await closeServer(server);
-            }
-        });
+        }
 
         it("also fails finish() alone on a corrupt disk (manifest last)", async () => {
             const ova = await buildTestOva(path.join(dir, "corrupt-finish"), { corruptDisk: true, manifest: "last" });
