@@ -481,9 +481,9 @@ export interface OpenOvaOptions extends OvaSourceOptions {
 type Digests = Partial<Record<DigestAlgorithm, string>>;
 
 /** Read buffer size: a multiple of the tar block, so that no header straddles two buffers. */
-const SLOT_BYTES = 2 * 1024 * 1024;
-/** Read buffers in flight (read ahead, being hashed, being uploaded): 16 MiB. */
-const SLOT_COUNT = 8;
+const SLOT_BYTES = 1024 * 1024;
+/** Read buffers in flight (read ahead, being hashed, being uploaded): 6 MiB (8 x 2 MiB measured no faster, 15 MiB more RSS). */
+const SLOT_COUNT = 6;
 /** Most entries a local OVA's header walk accepts (a real OVA has a handful). */
 const MAX_ENTRIES = 10_000;
 /** Largest pax or GNU long-name header body read. */
