@@ -22,7 +22,9 @@
  * Targets (issue 10): our median wall time for 1 GiB with every check on at most govc's (aim:
  * 0.7x); our peak RSS under 128 MiB and flat from 256 MiB to 4 GiB.
  *
- *   npx ts-node --transpile-only bench/ovaImport.ts [--sizes 256,1024,4096] [--runs 5] [--govc ../shared/tools/govc] [--verbose]
+ *   npx ts-node --transpile-only bench/ovaImport.ts [--sizes 256,1024,4096] [--runs 5] [--govc ../shared/tools/govc] [--verbose] [--profile <dir>]
+ *
+ * --profile <dir>: each of our runs under `node --cpu-prof`, the profiles written to <dir>.
  */
 import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
@@ -44,13 +46,15 @@ const FOLDER = "spectro-templates";
 const RSS_LIMIT_MIB = 128;
 /** "Flat": the largest size's peak RSS is within this many MiB of the smallest's. */
 const RSS_FLAT_MIB = 16;
-const USAGE = "bench/ovaImport.ts [--sizes 256,1024,4096] [--runs 5] [--govc <path>] [--verbose]";
+const USAGE = "bench/ovaImport.ts [--sizes 256,1024,4096] [--runs 5] [--govc <path>] [--verbose] [--profile <dir>]";
 
 interface Args {
     sizesMiB: number[];
     runs: number;
     govc?: string;
     verbose: boolean;
+    /** Directory for a CPU profile of each of our runs (node --cpu-prof). */
+    profile?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -71,6 +75,8 @@ function parseArgs(argv: string[]): Args {
             if (!Number.isInteger(args.runs) || args.runs < 1) throw new Error("--runs takes a positive whole number");
         } else if (a === "--govc" || a.startsWith("--govc=")) {
             args.govc = path.resolve(value());
+        } else if (a === "--profile" || a.startsWith("--profile=")) {
+            args.profile = path.resolve(value());
         } else if (a === "--verbose") {
             args.verbose = true;
         } else {
@@ -142,7 +148,7 @@ async function main(): Promise<void> {
                 for (const who of order) {
                     if (who === "govc" && !args.govc) continue;
                     warmPageCache(ova.path);
-                    if (who === "ours") result.ours.push(await ours(vc, worker, ova, `r_bench-${sizeMiB}-${run}`, args.verbose));
+                    if (who === "ours") result.ours.push(await ours(vc, worker, ova, `r_bench-${sizeMiB}-${run}`, args));
                     else result.govc.push(await govc(vc, args.govc!, ova, `govc-bench-${sizeMiB}-${run}`));
                 }
                 const o = result.ours[result.ours.length - 1];
@@ -228,7 +234,7 @@ function warmPageCache(file: string): void {
     execFileSync("cat", [file], { stdio: ["ignore", "ignore", "inherit"] });
 }
 
-async function ours(vc: Vcsim, worker: string, ova: TestOva, templateName: string, verbose: boolean): Promise<OursRun> {
+async function ours(vc: Vcsim, worker: string, ova: TestOva, templateName: string, args: Args): Promise<OursRun> {
     const request: OvaImportRequest = {
         connection: vc.connection(),
         source: ova.path,
@@ -244,8 +250,9 @@ async function ours(vc: Vcsim, worker: string, ova: TestOva, templateName: strin
     };
     // NODE_PATH: the compiled worker lives in the temp directory and still finds the project's node_modules.
     const env = { ...process.env, NODE_PATH: path.join(PROJECT_ROOT, "node_modules") };
-    const run = await timedProcess([process.execPath, worker], JSON.stringify(request), PROJECT_ROOT, env, vc.pid);
-    if (verbose) process.stdout.write(`${run.stderr}${run.stdout}`);
+    const profile = args.profile ? ["--cpu-prof", "--cpu-prof-dir", args.profile] : [];
+    const run = await timedProcess([process.execPath, ...profile, worker], JSON.stringify(request), PROJECT_ROOT, env, vc.pid);
+    if (args.verbose) process.stdout.write(`${run.stderr}${run.stdout}`);
     const line = run.stdout.split("\n").find((l) => l.startsWith("RESULT "));
     if (!line) throw new Error(`the worker printed no RESULT line:\n${run.stdout}\n${run.stderr}`);
     const result = JSON.parse(line.slice("RESULT ".length)) as WorkerResult;
