@@ -29,6 +29,7 @@ import {
     shown,
     staticAddressProblems,
     vsphereNameProblem,
+    VsphereNameOptions,
     webRootProblem,
     withoutCredentials,
 } from "./configRules";
@@ -221,6 +222,9 @@ function readDestroy(reader: ConfigReader): DestroySettings {
     };
 }
 
+/** Objects that exist already and are looked up by inventory path: vSphere's escapes (%2f …) are allowed in their names. */
+const LOOKED_UP: VsphereNameOptions = { escapes: true };
+
 function readVsphere(reader: ConfigReader): VsphereSettings {
     const cluster = reader.optionalString("cluster");
     const resourcePool = reader.optionalString("resourcePool");
@@ -236,7 +240,7 @@ function readVsphere(reader: ConfigReader): VsphereSettings {
     const caFile = reader.absolutePath("vsphereCaFile");
     const datacenter = reader.requiredString("datacenter");
     reader.check("datacenter", datacenter, (name) =>
-        name.includes("/") ? `${shown(name)} is a path; give the datacenter's own name (a / in a vSphere name is stored as %2f), e.g. ${configKey("datacenter").example}` : vsphereNameProblem(name),
+        name.includes("/") ? `${shown(name)} is a path; give the datacenter's own name (a / inside a name is written %2f), e.g. ${configKey("datacenter").example}` : vsphereNameProblem(name, LOOKED_UP),
     );
     return {
         server: reader.host("vsphereServer"),
@@ -245,10 +249,10 @@ function readVsphere(reader: ConfigReader): VsphereSettings {
         allowUnverifiedSsl,
         caFile,
         datacenter,
-        cluster: cluster === undefined ? undefined : reader.inventoryPath("cluster", cluster),
-        resourcePool: resourcePool === undefined ? undefined : reader.inventoryPath("resourcePool", resourcePool),
-        datastore: reader.inventoryPath("datastore", reader.requiredString("datastore")),
-        network: reader.inventoryPath("network", reader.requiredString("network")),
+        cluster: cluster === undefined ? undefined : reader.inventoryPath("cluster", cluster, LOOKED_UP),
+        resourcePool: resourcePool === undefined ? undefined : reader.inventoryPath("resourcePool", resourcePool, LOOKED_UP),
+        datastore: reader.inventoryPath("datastore", reader.requiredString("datastore"), LOOKED_UP),
+        network: reader.inventoryPath("network", reader.requiredString("network"), LOOKED_UP),
         templateFolder: reader.inventoryPath("templateFolder", reader.requiredString("templateFolder")),
     };
 }
@@ -459,7 +463,7 @@ function readFileServer(reader: ConfigReader): FileServerSettings {
         reader.problem("fileServerSshPrivateKey", `set both fileServerSshPublicKey and fileServerSshPrivateKey: the key publishes the manifests over SSH`);
     }
     settings.vm = {
-        template: reader.inventoryPath("fileServerTemplate", reader.requiredOptional("fileServerTemplate", "fileServerMode vm")),
+        template: reader.inventoryPath("fileServerTemplate", reader.requiredOptional("fileServerTemplate", "fileServerMode vm"), LOOKED_UP),
         folder: vmFolder === undefined ? "" : reader.inventoryPath("fileServerVmFolder", vmFolder),
         cpus: reader.integer("fileServerCpus", 1, 64),
         memoryMb: reader.integer("fileServerMemoryMb", 512, 1048576),
@@ -771,9 +775,9 @@ class ConfigReader {
     }
 
     /** A vSphere inventory path relative to the datacenter's folder of its kind (see inventoryPathProblem). */
-    inventoryPath(key: string, value: string): string {
+    inventoryPath(key: string, value: string, options: VsphereNameOptions = {}): string {
         this.check(key, value, (text) => {
-            const problem = inventoryPathProblem(text);
+            const problem = inventoryPathProblem(text, options);
             return problem && `${problem}; e.g. ${configKey(key).example}`;
         });
         return value;

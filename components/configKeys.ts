@@ -48,7 +48,7 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
     { key: "vspherePassword", type: "string", secret: true, description: "vCenter password (secret).", example: "pulumi config set --secret vspherePassword '<password>'" },
     { key: "vsphereAllowUnverifiedSsl", type: "boolean", default: false, description: "Skip TLS verification of vCenter. Prefer vsphereCaFile.", example: "false" },
     { key: "vsphereCaFile", type: "string", default: "", description: "Absolute path of the PEM CA bundle that signed vCenter's certificate.", example: "/etc/pki/vcenter-ca.pem" },
-    { key: "datacenter", type: "string", description: "vSphere datacenter name (a name, not a path: no /).", example: "dc-lab" },
+    { key: "datacenter", type: "string", description: "vSphere datacenter name (a name, not a path: a / inside the name is written %2f, as vSphere does).", example: "dc-lab" },
     { key: "cluster", type: "string", default: "", description: "Compute cluster to import into (set this or resourcePool); a path under the datacenter's host folder when the cluster is in a folder.", example: "cluster-01", requiredWhen: [{ key: "resourcePool", set: false }] },
     { key: "resourcePool", type: "string", default: "", description: "Resource pool path under the datacenter's host folder (set this or cluster).", example: "cluster-01/Resources/palette", requiredWhen: [{ key: "cluster", set: false }] },
     { key: "datastore", type: "string", description: "Datastore for the template and the file-server VM.", example: "vsanDatastore" },

@@ -239,13 +239,29 @@ export function webRootProblem(value: string): string | undefined {
 
 // --- vSphere names ----------------------------------------------------------------------------
 
-/** One vSphere inventory name (a datacenter, a folder segment, a VM). */
-export function vsphereNameProblem(value: string): string | undefined {
-    if (/[/\\%]/.test(value)) {
-        return `${shown(value)} contains / \\ or %, which vSphere escapes in inventory paths (so it is never found by name); give the name without them`;
+/** vSphere's escapes in inventory paths: a `/`, `\` or `%` inside a name is written %2f, %5c, %25. */
+const VSPHERE_ESCAPE = /%(2f|5c|25)/gi;
+
+export interface VsphereNameOptions {
+    /**
+     * Accept vSphere's escapes (%2f, %5c, %25) inside a name: for objects that exist already and are
+     * looked up by inventory path (a port group named `VLAN 10/24` is found as `VLAN 10%2f24`).
+     * Names this package creates (folders, templates) take no escapes.
+     */
+    escapes?: boolean;
+}
+
+/** One vSphere inventory name (a datacenter, a folder, a datastore, a network). */
+export function vsphereNameProblem(value: string, options: VsphereNameOptions = {}): string | undefined {
+    const bare = options.escapes ? value.replace(VSPHERE_ESCAPE, "") : value;
+    if (/[/\\%]/.test(bare)) {
+        return options.escapes
+            ? `${shown(value)} contains / \\ or % inside a name; write them as vSphere does in inventory paths: %2f, %5c, %25`
+            : `${shown(value)} contains / \\ or %, which vSphere escapes in inventory paths (so it would not be found under this name); give the name without them`;
     }
-    if (value.length > VSPHERE_NAME_MAX) {
-        return `is ${value.length} characters long; vSphere names have at most ${VSPHERE_NAME_MAX}`;
+    const length = options.escapes ? value.replace(VSPHERE_ESCAPE, "x").length : value.length;
+    if (length > VSPHERE_NAME_MAX) {
+        return `${shown(value.slice(0, 20) + "…")} is ${length} characters long; vSphere names have at most ${VSPHERE_NAME_MAX}`;
     }
     if (value !== value.trim()) {
         return `${shown(value)} starts or ends with a space`;
@@ -253,21 +269,18 @@ export function vsphereNameProblem(value: string): string | undefined {
     return undefined;
 }
 
-/** A folder path relative to the datacenter: segments separated by single `/`, no `.` or `..`. */
-export function inventoryPathProblem(value: string): string | undefined {
+/** A path relative to the datacenter's folder of its kind: names separated by single `/`, no `.` or `..`. */
+export function inventoryPathProblem(value: string, options: VsphereNameOptions = {}): string | undefined {
     if (value.startsWith("/") || value.endsWith("/") || value.includes("//")) {
         return `${shown(value)} must be relative to the datacenter, without leading, trailing or double /`;
     }
     for (const segment of value.split("/")) {
         if (segment === "." || segment === "..") {
-            return `${shown(value)} has a ${segment} segment; vSphere folders have no parent or self links: give the folder path from the datacenter, e.g. spectro-templates or infra/palette`;
+            return `${shown(value)} has a ${segment} segment; vSphere folders have no parent or self links: give the path from the datacenter, e.g. spectro-templates or infra/palette`;
         }
-        const problem = vsphereNameProblem(segment);
-        if (problem && !problem.includes(" / ")) {
-            return `segment ${problem}`;
-        }
-        if (/[\\%]/.test(segment)) {
-            return `${shown(value)} contains \\ or %, which vSphere escapes in inventory paths; give the path without them`;
+        const problem = vsphereNameProblem(segment, options);
+        if (problem) {
+            return problem;
         }
     }
     return undefined;

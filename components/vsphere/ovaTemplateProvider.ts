@@ -169,7 +169,7 @@ function checkInputs(inputs: OvaTemplateInputs): CheckFailure[] {
     if (given(inputs.templateName)) fail("templateName", templateNameProblem(inputs.templateName));
     if (given(inputs.source)) fail("source", ovaSourceProblem(inputs.source, "https://mirror.internal/ova/u-2204-0-k-12510-0.ova"));
     if (given(inputs.folderPath)) fail("folderPath", withExample(inventoryPathProblem(inputs.folderPath), "spectro-templates"));
-    if (given(inputs.resourcePool)) fail("resourcePool", withExample(inventoryPathProblem(inputs.resourcePool), "cluster-a/Resources/palette"));
+    if (given(inputs.resourcePool)) fail("resourcePool", withExample(inventoryPathProblem(inputs.resourcePool, { escapes: true }), "cluster-a/Resources/palette"));
     if (given(inputs.expectedSha256)) fail("expectedSha256", sha256Problem(inputs.expectedSha256));
     if (given(inputs.caFile)) fail("caFile", absolutePathProblem(inputs.caFile, "/etc/palette-airgap/vcenter-ca.pem"));
     if (given(inputs.sourceCaFile)) fail("sourceCaFile", absolutePathProblem(inputs.sourceCaFile, "/etc/palette-airgap/mirror-ca.pem"));

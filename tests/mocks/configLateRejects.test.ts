@@ -105,6 +105,7 @@ const LATE_REJECTS: LateReject[] = [
     { stack: "harbor-lab", key: "fileServerVmFolder", value: "../infra", fix: /has a \.\. segment/ },
     { stack: "harbor-lab", key: "resourcePool", value: "cluster-01/../Resources", with: { cluster: "" }, fix: /has a \.\. segment/ },
     { stack: "harbor-lab", key: "network", value: "VM\tNetwork", fix: /contains a control character/ },
+    { stack: "harbor-lab", key: "datastore", value: "ds%1", fix: /contains \/ \\ or % inside a name; write them as vSphere does in inventory paths: %2f, %5c, %25/ },
     // Template names, given or derived from the OVA's URL.
     { stack: "harbor-lab", key: "templateName", value: "r_u-2204/k8s", fix: /contains \/ \\ or %/ },
     { stack: "harbor-lab", key: "templateName", value: "r_u-2204%k8s", fix: /contains \/ \\ or %/ },
@@ -258,6 +259,7 @@ describe("values at the edge of the rules are accepted (program under the SDK's 
         { stack: "harbor-lab", overrides: { fileServerWebRoot: "/home/ubuntu/palette-manifests" } },
         { stack: "harbor-lab", overrides: { fileServerWebRoot: "/opt/palette/manifests", fileServerSshUser: "palette_publisher" } },
         { stack: "harbor-lab", overrides: { templateName: `r_${"u".repeat(78)}`, templateFolder: "palette/spectro-templates", fileServerVmFolder: "infra/palette" } },
+        { stack: "harbor-lab", overrides: { network: "VLAN 10%2f24", datastore: "storage/vsan%252", datacenter: "dc%2flab", fileServerTemplate: "templates/ubuntu%5c2204" } },
         { stack: "harbor-lab", overrides: { fileServerIp: "10.10.100.50/30", fileServerGateway: "10.10.100.49" } },
         { stack: "harbor-lab", overrides: { fileServerIp: "10.10.100.51/31", fileServerGateway: "10.10.100.50" } },
         { stack: "harbor-lab", overrides: { ovaSourceUsername: "palette-mirror", ovaCaFile: "/etc/pki/mirror-ca.pem" }, secrets: { ...harborSecrets, ovaSourcePassword: "Mirror-Pa55" } },

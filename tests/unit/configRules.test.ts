@@ -103,6 +103,12 @@ describe("configRules: paths, names, bases, addresses", () => {
         for (const bad of ["..", "a/../b", "./a", "/a", "a/", "a//b", "a\\b", "a%2fb", "x".repeat(81)]) {
             assert.ok(inventoryPathProblem(bad), bad);
         }
+        // Objects that exist already may be named with vSphere's escapes; names we create may not.
+        assert.strictEqual(inventoryPathProblem("folder/VLAN 10%2f24", { escapes: true }), undefined);
+        assert.strictEqual(inventoryPathProblem(`${"x".repeat(78)}%2f`, { escapes: true }), undefined, "an escape counts as one character");
+        for (const bad of ["a%b", "a%2", "a\\b", "a/../b"]) {
+            assert.ok(inventoryPathProblem(bad, { escapes: true }), bad);
+        }
     });
 
     it("template names", () => {
