@@ -813,10 +813,16 @@ class ConfigReader {
         }
         if (!runtimeConfig.isConfigSecret(fullKey(key))) {
             this.problem(key, `is stored in plain text in the stack file; remove it and ${configKey(key).example}`);
+        } else if (!MULTI_LINE_SECRETS.has(key) && /[\u0000-\u001f\u007f]/.test(value)) {
+            // A password set from a file keeps the file's line break, which the server then refuses.
+            this.problem(key, `contains a line break or another control character (not shown); set it again without, e.g. printf %s '<value>' | pulumi config set --secret ${key}`);
         }
         return pulumi.secret(value);
     }
 }
+
+/** Secrets that are several lines by nature (a PEM or OpenSSH key); every other secret is one line. */
+const MULTI_LINE_SECRETS = new Set(["fileServerSshPrivateKey"]);
 
 /** Where credentials found inside a URL-like value belong instead. */
 const SECRET_KEYS_INSTEAD_OF_URL_CREDENTIALS: Record<string, string> = {

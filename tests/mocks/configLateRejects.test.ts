@@ -122,6 +122,8 @@ const LATE_REJECTS: LateReject[] = [
     { stack: "harbor-lab", key: "ovaSourceUsername", value: "palette-mirror", with: { ovaSource: "http://mirror.lab.internal/u.ova" }, secrets: { ...harborSecrets, ovaSourcePassword: "Mirror-Pa55-6" }, secret: "Mirror-Pa55-6", fix: /would send the mirror's credentials over plain http:\/\// },
     { stack: "harbor-lab", key: "ovaSourceToken", value: undefined, with: { ovaSource: "/srv/ova/u.ova" }, secrets: { ...harborSecrets, ovaSourceToken: "Token-SECRET-7" }, secret: "Token-SECRET-7", fix: /is not used with a local ovaSource/ },
     { stack: "harbor-lab", key: "ovaSourcePassword", value: "Plain-Pa55-8", secret: "Plain-Pa55-8", fix: /stored in plain text/ },
+    { stack: "harbor-lab", key: "registryPassword", value: undefined, secrets: { ...harborSecrets, registryPassword: "Registry-Pa55-10\n" }, secret: "Registry-Pa55-10", fix: /contains a line break or another control character \(not shown\); set it again without/, later: { what: "Harbor's API and the vCenter login (the password with its line break is refused: HTTP 401)" } },
+    { stack: "generic-dev", key: "vspherePassword", value: undefined, secrets: { ...genericSecrets, vspherePassword: "Vc-Pa55-11\r\n" }, secret: "Vc-Pa55-11", fix: /contains a line break/ },
     // The web root: a directory of its own.
     { stack: "harbor-lab", key: "fileServerWebRoot", value: "/root", fix: /is the system directory \/root/, later: { what: "the publish script", call: publish("/root") } },
     { stack: "harbor-lab", key: "fileServerWebRoot", value: "/srv/palette-manifests/", fix: /ends with \/; give "\/srv\/palette-manifests"/, later: { what: "the publish script", call: publish("/srv/palette-manifests/") } },
