@@ -370,7 +370,11 @@ export function dockerHostProblem(value: string): string | undefined {
         return `the SSH user ${user}`;
     }
     const hostPort = parseHostPort(ssh[2]);
-    return hostPort.problem !== undefined ? `${hostPort.problem}; ${example}` : undefined;
+    if (hostPort.problem !== undefined) {
+        return `${hostPort.problem}; ${example}`;
+    }
+    // The SCAR URL Palette is given is built from this host (and the container publishes on it).
+    return hostPort.value.host.startsWith("[") ? `${shown(value)} names an IPv6 address; give the Docker host's name or IPv4 address, ${example}` : undefined;
 }
 
 /** docker/distribution's reference grammar: `[host[:port]/]path[:tag][@sha256:digest]`. */

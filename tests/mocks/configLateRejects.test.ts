@@ -148,6 +148,7 @@ const LATE_REJECTS: LateReject[] = [
     { stack: "generic-dev", key: "fileServerDockerHost", value: "ssh://ops@docker01.dev.example.internal:99999", fix: /port 99999 is not a TCP port/ },
     { stack: "generic-dev", key: "fileServerDockerHost", value: "ssh://ops;id@docker01.dev.example.internal", fix: /the SSH user "ops;id" is not a Linux user name/ },
     { stack: "generic-dev", key: "fileServerDockerHost", value: "unix://run/docker.sock", fix: /does not name an absolute socket path/ },
+    { stack: "generic-dev", key: "fileServerDockerHost", value: "ssh://ops@[fd00::60]", fix: /names an IPv6 address; give the Docker host's name or IPv4 address/, later: { what: "the SCAR URL (http://fd00::60:8080, from parseDockerHost's host)", call: () => new URL(`http://${parseDockerHost("ssh://ops@[fd00::60]").host}:8080`) } },
     { stack: "generic-dev", key: "fileServerImage", value: "nginx latest", fix: /is not an image reference/ },
     { stack: "generic-dev", key: "fileServerImage", value: "registry.dev.example.internal:5000/Library/Nginx:1.27", fix: /is not an image reference/ },
     // The static address.
