@@ -111,6 +111,8 @@ export interface StartOptions {
     cwd?: string;
     /** Environment of the plugin process. Default: PATH and HOME only. */
     env?: NodeJS.ProcessEnv;
+    /** The executable to start. Default: the checkout's bin/pulumi-resource-palette-airgap (built first). */
+    executable?: string;
 }
 
 /** The plugin process, its stand-in engine, and a client of its ResourceProvider service. */
@@ -130,11 +132,11 @@ export class PluginProcess {
 
     /** Starts the plugin exactly as the engine does and waits for its port. */
     static async start(options: StartOptions = {}): Promise<PluginProcess> {
-        ensurePluginBuilt();
+        if (!options.executable) ensurePluginBuilt();
         const engine = await StandInEngine.start();
         const ownCwd = options.cwd ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), "plugin-cwd-"));
         const started = Date.now();
-        const child = spawn(PLUGIN_EXECUTABLE, [engine.address], {
+        const child = spawn(options.executable ?? PLUGIN_EXECUTABLE, [engine.address], {
             cwd: options.cwd ?? ownCwd,
             env: options.env ?? { PATH: process.env.PATH, HOME: process.env.HOME },
             stdio: ["ignore", "pipe", "pipe"],

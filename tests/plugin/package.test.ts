@@ -1,0 +1,63 @@
+/**
+ * `npm run package`: the plugin tarball `pulumi plugin install resource palette-airgap <version>
+ * --file <tarball>` installs. The test builds it, checks its layout, unpacks it the way the CLI
+ * does (into a plugin directory of its own, far from this checkout), starts the unpacked
+ * executable as the engine would and asks it for its schema.
+ */
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { PluginProcess, PROJECT_ROOT } from "../support/plugin";
+
+describe("npm run package: the plugin tarball", function () {
+    this.timeout(300_000);
+    let work: string;
+    let tarball: string;
+    const version = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")).version;
+
+    before(function () {
+        work = fs.mkdtempSync(path.join(os.tmpdir(), "plugin-package-"));
+        const printed = execFileSync("npm", ["run", "--silent", "package", "--", path.join(work, "out")], { cwd: PROJECT_ROOT, encoding: "utf8" });
+        tarball = printed.trim().split("\n").pop()!;
+    });
+
+    after(function () {
+        if (work) fs.rmSync(work, { recursive: true, force: true });
+    });
+
+    it("is named as the CLI expects and holds the executable at its root, the compiled code and the production dependencies only", function () {
+        assert.strictEqual(path.basename(tarball), `pulumi-resource-palette-airgap-v${version}-linux-amd64.tar.gz`);
+        const entries = execFileSync("tar", ["-tzvf", tarball], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 }).split("\n");
+        const executable = entries.find((line) => / \.\/pulumi-resource-palette-airgap$/.test(line));
+        assert.ok(executable, "no executable at the root");
+        assert.match(executable!, /^-rwxr-xr-x/);
+        const names = entries.map((line) => line.split(/\s+/).pop());
+        for (const expected of ["./dist/provider/main.js", "./dist/components/airgapEnvironment.js", "./package.json", "./node_modules/@pulumi/pulumi/package.json", "./node_modules/@pulumi/aws/package.json", "./node_modules/undici/package.json"]) {
+            assert.ok(names.includes(expected), `${expected} is missing`);
+        }
+        for (const devOnly of ["mocha", "ajv-formats", "@types/mocha", "@types/tar-stream"]) {
+            assert.ok(!names.some((name) => name?.startsWith(`./node_modules/${devOnly}/`)), `dev dependency ${devOnly} is in the tarball`);
+        }
+        assert.ok(!names.some((name) => /^\.\/(components|provider|tests|index\.ts)/.test(name ?? "") || (name?.startsWith("./dist/") && name.endsWith(".ts") && !name.endsWith(".d.ts"))), "our TypeScript sources are in the tarball");
+    });
+
+    it("unpacked elsewhere (as pulumi plugin install does), the executable starts and serves the schema at its version", async function () {
+        const pluginDir = path.join(work, "home", ".pulumi", "plugins", `resource-palette-airgap-v${version}`);
+        fs.mkdirSync(pluginDir, { recursive: true });
+        execFileSync("tar", ["-xzf", tarball, "-C", pluginDir]);
+        const empty = fs.mkdtempSync(path.join(work, "cwd-"));
+        const plugin = await PluginProcess.start({ executable: path.join(pluginDir, "pulumi-resource-palette-airgap"), cwd: empty, env: { PATH: process.env.PATH, HOME: path.join(work, "home") } });
+        try {
+            assert.strictEqual(await plugin.getPluginInfo(), version);
+            const schema = await plugin.getSchema();
+            assert.strictEqual(schema.name, "palette-airgap");
+            assert.ok(schema.resources["palette-airgap:index:AirgapEnvironment"]);
+            const { result } = await plugin.check("palette-airgap:registry:HarborProject", "p", {}, { endpoint: "harbor.lab.internal", username: "u", password: "p", projectName: "spectro-packs", public: false });
+            assert.deepStrictEqual(result.failures, []);
+        } finally {
+            await plugin.stop();
+        }
+    });
+});
