@@ -70,7 +70,9 @@ describe("project files", () => {
     });
 
     it("every README section that a script, comment or message points to is a heading of the README", () => {
-        const headings = new Set([...readme.matchAll(/^#{1,6} +(.+?) *$/gm)].map((match) => match[1].replace(/`/g, "")));
+        // Headings outside fenced code blocks (a shell comment in a block is not a heading).
+        const prose = readme.replace(/^```[\s\S]*?^```/gm, "");
+        const headings = new Set([...prose.matchAll(/^#{1,6} +(.+?) *$/gm)].map((match) => match[1].replace(/`/g, "")));
         const references = readmeReferences();
         assert.ok(references.some((ref) => ref.file === "scripts/up.sh"), "the scan found none of up.sh's references: the pattern is broken");
         const missing = references.filter((ref) => !headings.has(ref.section)).map((ref) => `${ref.file}: README "${ref.section}"`);
@@ -124,7 +126,7 @@ describe("project files", () => {
  * in the program, its components, scripts and the test command.
  */
 function readmeReferences(): { file: string; section: string }[] {
-    const files = ["index.ts", "tests/run-all.sh", ".ci/run", ...walk("scripts"), ...walk("components"), ...walk("stacks")];
+    const files = ["index.ts", "tests/run-all.sh", ".ci/run", ...["scripts", "components", "provider", "bin", "stacks", "examples"].filter((dir) => fs.existsSync(path.join(PROJECT_ROOT, dir))).flatMap(walk)];
     const pattern = /(?<![\w/.])README(?:\.md)?(?: section)?,? +["'“‘]([^"'”’\n]+)["'”’]/g;
     return files.flatMap((file) => [...read(file).matchAll(pattern)].map((match) => ({ file, section: match[1].replace(/`/g, "") })));
 }
@@ -132,6 +134,6 @@ function readmeReferences(): { file: string; section: string }[] {
 function walk(dir: string): string[] {
     return fs.readdirSync(path.join(PROJECT_ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
         const relative = path.join(dir, entry.name);
-        return entry.isDirectory() ? walk(relative) : /\.(ts|sh|js|yaml)$/.test(entry.name) ? [relative] : [];
+        return entry.isDirectory() ? (entry.name === "node_modules" ? [] : walk(relative)) : /\.(ts|sh|js|yaml|py|go)$/.test(entry.name) || !entry.name.includes(".") ? [relative] : [];
     });
 }
