@@ -4,7 +4,7 @@
  */
 import * as assert from "assert";
 import { CONFIG_KEYS, configKey } from "../../components/configKeys";
-import { ASKED_KEYS, QUESTIONS, neededSecrets } from "../../scripts/stackGenerator";
+import { ASKED_KEYS, QUESTIONS, answerProblems, isAsked, neededSecrets } from "../../scripts/stackGenerator";
 
 describe("stack generator questions", () => {
     const asked = new Set(ASKED_KEYS);
@@ -32,5 +32,24 @@ describe("stack generator questions", () => {
         assert.deepStrictEqual(neededSecrets({ ...base, registryKind: "ecr" }), ["vspherePassword"]);
         assert.deepStrictEqual(neededSecrets({ ...base, registryKind: "generic", fileServerSshPublicKey: "ssh-ed25519 AAAA x" }), ["vspherePassword", "registryPassword", "fileServerSshPrivateKey"]);
         assert.deepStrictEqual(neededSecrets({ ...base, registryKind: "ecr", ovaSourceUsername: "reader" }), ["vspherePassword", "ovaSourcePassword"]);
+    });
+
+    it("asks for a second registry for the images once the imageRegistry* keys exist; its password only with its own user", () => {
+        if (!CONFIG_KEYS.some((spec) => spec.key === "imageRegistryEndpoint")) {
+            assert.ok(!ASKED_KEYS.includes("imageRegistryEndpoint"), "a question for an undeclared key would break every answer");
+            return;
+        }
+        const user = QUESTIONS.find((question) => question.key === "imageRegistryUsername")!;
+        assert.ok(!isAsked(user, { registryKind: "harbor" }), "not asked when the images share the packs registry");
+        assert.ok(isAsked(user, { registryKind: "generic", imageRegistryEndpoint: "example.internal.com" }));
+        // The procedure's own example: packs on 10.10.100.48, images on example.internal.com, each with its own user.
+        const seed = {
+            vsphereServer: "vcsa.lab.internal", vsphereUser: "palette@vsphere.local", datacenter: "dc", placement: "cluster", cluster: "c1", datastore: "ds", network: "VM Network",
+            ovaSource: "/srv/palette/u-2204-0-k-12510-0.ova", registryKind: "generic", registryEndpoint: "10.10.100.48", registryUsername: "packs",
+            imageRegistryEndpoint: "example.internal.com", imageRegistryUsername: "images", setupBinary: "/srv/palette/airgap-v4.2.13.bin", fileServerMode: "vm", fileServerTemplate: "ubuntu",
+        };
+        assert.deepStrictEqual(neededSecrets(seed).sort(), ["imageRegistryPassword", "registryPassword", "vspherePassword"]);
+        assert.deepStrictEqual(answerProblems(seed), []);
+        assert.ok(!neededSecrets({ ...seed, imageRegistryUsername: "" }).includes("imageRegistryPassword"), "without its own user the images registry uses the packs registry's password");
     });
 });
