@@ -28,22 +28,31 @@ export interface AirgapEnvironmentArgs {
     setup: SetupSettings;
     /** The manifest file server. Required; `loadConfig().fileServer`. */
     fileServer: FileServerSettings;
+    /** ECR: the AWS account of the repositories, from `ecrAccountId()` (checked before any resource). Default: each repository's registryId. */
+    ecrAccountId?: string;
 }
 
-/** What Palette's CLI asks about the registry (packs and images). */
+/** What Palette's CLI asks about the registries: the packs registry and the images registry. */
 export interface RegistrySummary {
+    /** Kind of the packs registry (config registryKind). */
     kind: RegistrySettings["kind"];
     packRegistry: string;
     packBase: string;
+    /** Kind of the images registry (config imageRegistryKind, default registryKind; ecr for ECR). */
+    imageKind: RegistrySettings["kind"];
     imageRegistry: string;
     imageBase: string;
     /** ecr: regions of the pack and image registries. */
     packRegion?: string;
     imageRegion?: string;
-    /** Palette's "Allow Insecure Connection" answer. */
+    /** Palette's "Allow Insecure Connection" answer for the packs registry. */
     insecure: boolean;
-    /** Absolute path of the registry CA certificate, when configured. */
+    /** Absolute path of the packs registry's CA certificate, when configured. */
     caFile?: string;
+    /** "Allow Insecure Connection" for the images registry. */
+    imageInsecure: boolean;
+    /** Absolute path of the images registry's CA certificate, when configured. */
+    imageCaFile?: string;
 }
 
 /** `palette-airgap:index:AirgapEnvironment`. */
@@ -67,7 +76,7 @@ export class AirgapEnvironment extends pulumi.ComponentResource {
     public readonly manifestFileServer: ManifestFileServer;
     /** The post-install checks, re-run by `pulumi preview --refresh`. */
     public readonly validation: Validation;
-    /** Every answer `palette ec install` asks for (secret: holds the registry password). */
+    /** Every answer `palette ec install` asks for (secret when it holds a registry password: Harbor/generic). */
     public readonly paletteCli: pulumi.Output<PaletteCliAnswers>;
 
     constructor(name: string, args: AirgapEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -110,19 +119,23 @@ export class AirgapEnvironment extends pulumi.ComponentResource {
         );
         this.templateName = this.ovaTemplate.templateName;
         this.templatePath = this.ovaTemplate.inventoryPath;
-        this.ociRegistry = new OciRegistry(`${name}-registry`, { registry: args.registry }, { parent: this });
+        this.ociRegistry = new OciRegistry(`${name}-registry`, { registry: args.registry, ecrAccountId: args.ecrAccountId }, { parent: this });
         const oci = this.ociRegistry;
+        const tls = pulumi.all([oci.insecure, oci.caFile, oci.imageInsecure, oci.imageCaFile]);
         this.registry = pulumi
-            .all([oci.packRegistry, oci.packBase, oci.imageRegistry, oci.imageBase, oci.packRegion, oci.imageRegion, oci.insecure, oci.caFile])
-            .apply(([packRegistry, packBase, imageRegistry, imageBase, packRegion, imageRegion, insecure, caFile]) => ({
+            .all([oci.packRegistry, oci.packBase, oci.imageRegistry, oci.imageBase, oci.packRegion, oci.imageRegion, tls])
+            .apply(([packRegistry, packBase, imageRegistry, imageBase, packRegion, imageRegion, [insecure, caFile, imageInsecure, imageCaFile]]): RegistrySummary => ({
                 kind: args.registry.kind,
                 packRegistry,
                 packBase,
+                imageKind: oci.imageKind,
                 imageRegistry,
                 imageBase,
                 ...(packRegion ? { packRegion, imageRegion } : {}),
                 insecure,
                 ...(caFile ? { caFile } : {}),
+                imageInsecure,
+                ...(imageCaFile ? { imageCaFile } : {}),
             }));
         this.setupEnvironment = oci.setupTarget.apply(setupEnvironment);
         const run = {
@@ -131,6 +144,7 @@ export class AirgapEnvironment extends pulumi.ComponentResource {
             caFile: oci.caFile,
             insecure: oci.insecure,
             password: oci.password,
+            imagePassword: oci.imagePassword,
             loginTool: args.setup.loginTool,
             maxAttempts: args.setup.maxAttempts,
             attemptTimeoutMinutes: args.setup.attemptTimeoutMinutes,
@@ -171,6 +185,8 @@ export class AirgapEnvironment extends pulumi.ComponentResource {
             registry: this.registry,
             registryUsername: args.registry.kind === "ecr" ? undefined : args.registry.username,
             registryPassword: oci.password,
+            imageRegistryUsername: oci.imageUsername,
+            imageRegistryPassword: oci.imagePassword ?? oci.password,
             templateFolder: this.templateFolderPath,
             templateName: this.templateName,
         });

@@ -87,7 +87,8 @@ interface RegistryCommon {
 
 export type LoginToolName = "oras" | "docker" | "skopeo";
 
-export interface OciRegistrySettings extends RegistryCommon {
+/** One Harbor or generic OCI registry and how to reach it. */
+export interface OciConnectionSettings {
     kind: "harbor" | "generic";
     /** host[:port], scheme removed. */
     endpoint: string;
@@ -98,12 +99,23 @@ export interface OciRegistrySettings extends RegistryCommon {
     insecure: boolean;
 }
 
+/** The packs registry (the top-level fields, config registry*) and the images registry (`images`). */
+export interface OciRegistrySettings extends RegistryCommon, OciConnectionSettings {
+    /**
+     * The images registry (config imageRegistry*, each defaulting to its registry* twin). Absent:
+     * the images are on the packs registry, as when every imageRegistry* key is empty.
+     */
+    images?: OciConnectionSettings;
+}
+
 export interface EcrRegistrySettings extends RegistryCommon {
     kind: "ecr";
     /** Region of the private registry (packs, and images when `publicImages` is false). */
     region: string;
     /** Images in ECR Public, which exists only in us-east-1. */
     publicImages: boolean;
+    /** Region of the images registry: us-east-1 for ECR Public, else config ecrImageRegion (default `region`). */
+    imageRegion: string;
 }
 
 export type RegistrySettings = OciRegistrySettings | EcrRegistrySettings;
@@ -333,29 +345,27 @@ function readRegistry(reader: ConfigReader, lifecycle: Lifecycle): RegistrySetti
     const kind = reader.oneOf("registryKind", ["harbor", "ecr", "generic"] as const);
     const packBase = reader.repositoryBase("packBase", kind);
     const imageBase = reader.repositoryBase("imageBase", kind);
-    if (packBase !== "" && packBase === imageBase) {
-        reader.problem("imageBase", `must differ from packBase (both are "${packBase}"): packs are private, images public`);
-    } else if (kind === "harbor" && packBase.split("/")[0] === imageBase.split("/")[0]) {
-        reader.problem(
-            "imageBase",
-            `is in the same Harbor project "${imageBase.split("/")[0]}" as packBase, but packs are private and images public and Harbor's ` +
-                `public flag is per project: give them different first path segments, e.g. spectro-packs and spectro-images`,
-        );
-    }
     const allowDeleteNonEmpty = reader.booleanOrFollow("registryAllowDeleteNonEmpty", lifecycle === "lab");
     const protectContent = reader.booleanOrFollow("protectRegistryContent", lifecycle !== "lab");
-    const ociOnly = ["registryEndpoint", "registryUsername", "registryPassword", "registryCaFile", "registryInsecure"];
-    const ecrOnly = ["ecrRegion", "ecrPublicImages"];
+    const ociOnly = ["registryEndpoint", "registryUsername", "registryPassword", "registryCaFile", "registryInsecure", ...IMAGE_REGISTRY_KEYS];
+    const ecrOnly = ["ecrRegion", "ecrPublicImages", "ecrImageRegion"];
     if (kind === "ecr") {
         reader.notAllowedWith(ociOnly, `registryKind ecr (ECR uses AWS credentials and AWS-signed certificates)`);
+        const region = reader.awsRegion("ecrRegion");
+        const publicImages = reader.boolean("ecrPublicImages");
+        const imageRegion = readEcrImageRegion(reader, region, publicImages);
+        if (!publicImages && imageRegion === region) {
+            refuseSameBase(reader, packBase, imageBase);
+        }
         return {
             kind,
             packBase,
             imageBase,
             allowDeleteNonEmpty,
             protectContent,
-            region: reader.awsRegion("ecrRegion"),
-            publicImages: reader.boolean("ecrPublicImages"),
+            region,
+            publicImages,
+            imageRegion,
         };
     }
     reader.notAllowedWith(ecrOnly, `registryKind ${kind || "harbor/generic"}`);
@@ -364,18 +374,122 @@ function readRegistry(reader: ConfigReader, lifecycle: Lifecycle): RegistrySetti
     if (insecure && caFile !== undefined) {
         reader.problem("registryInsecure", `is true while registryCaFile is set; keep the CA and set registryInsecure false`);
     }
-    return {
+    const packs: OciConnectionSettings = {
         kind: kind === "generic" ? "generic" : "harbor",
-        packBase,
-        imageBase,
-        allowDeleteNonEmpty,
-        protectContent,
         endpoint: reader.registryEndpoint("registryEndpoint", "registryKind harbor or generic", "registryUsername and registryPassword (--secret)"),
         username: reader.registryUsername("registryUsername", `registryKind ${kind}`),
         password: reader.secret("registryPassword", true),
         caFile,
         insecure,
     };
+    const images = readImageRegistry(reader, packs, imageBase);
+    if (images === undefined) {
+        refuseSameBase(reader, packBase, imageBase);
+        if (kind === "harbor" && packBase !== imageBase && packBase.split("/")[0] === imageBase.split("/")[0]) {
+            reader.problem(
+                "imageBase",
+                `is in the same Harbor project "${imageBase.split("/")[0]}" as packBase, but packs are private and images public and Harbor's ` +
+                    `public flag is per project: give them different first path segments, e.g. spectro-packs and spectro-images`,
+            );
+        }
+    }
+    return { ...packs, packBase, imageBase, allowDeleteNonEmpty, protectContent, ...(images ? { images } : {}) };
+}
+
+/** On one registry the two bases must differ: packs are private, images public. */
+function refuseSameBase(reader: ConfigReader, packBase: string, imageBase: string): void {
+    if (packBase !== "" && packBase === imageBase) {
+        reader.problem("imageBase", `must differ from packBase (both are "${packBase}"): packs are private, images public (on separate registries they may be equal)`);
+    }
+}
+
+// --- The images registry (issue 12): imageRegistry* keys, each defaulting to its registry* twin ---
+
+/** The images-registry keys; none of them is used with registryKind ecr. */
+const IMAGE_REGISTRY_KEYS = [
+    "imageRegistryKind", "imageRegistryEndpoint", "imageRegistryUsername", "imageRegistryPassword", "imageRegistryCaFile", "imageRegistryInsecure",
+];
+
+/**
+ * The images registry of a Harbor/generic stack, or undefined when it is the packs registry
+ * (every imageRegistry* key empty, or each equal to its twin). Each key is validated as its
+ * registry* twin is. One registry host has one login in a run's credentials file, so an images
+ * endpoint equal to the packs endpoint must come with the same kind, credentials and TLS settings.
+ */
+function readImageRegistry(reader: ConfigReader, packs: OciConnectionSettings, imageBase: string): OciConnectionSettings | undefined {
+    const isSet = (key: string) =>
+        configKey(key).secret ? rawSecret(key) !== undefined : reader.optionalString(key) !== undefined;
+    if (!IMAGE_REGISTRY_KEYS.some(isSet)) {
+        return undefined;
+    }
+    const kindSet = reader.optionalString("imageRegistryKind") !== undefined;
+    const kind = kindSet ? reader.oneOf("imageRegistryKind", ["harbor", "generic"] as const) : packs.kind;
+    if (kind !== packs.kind && (kind === "harbor" || kind === "generic")) {
+        // imageBase was checked for the packs registry's kind; a Harbor is stricter than a generic registry.
+        reader.check("imageBase", imageBase, (value) => repositoryBaseProblem(value, kind));
+    }
+    const endpoint = isSet("imageRegistryEndpoint")
+        ? reader.registryEndpoint("imageRegistryEndpoint", "imageRegistryKind", "imageRegistryUsername and imageRegistryPassword (--secret)")
+        : packs.endpoint;
+    const usernameSet = isSet("imageRegistryUsername");
+    const passwordSet = isSet("imageRegistryPassword");
+    if (usernameSet && !passwordSet) {
+        reader.problem("imageRegistryPassword", `is required with imageRegistryUsername (another user needs its own password); ${configKey("imageRegistryPassword").example}`);
+    }
+    // CA and insecure are one TLS choice: when either image key is set, the other does not follow its twin.
+    const caSet = isSet("imageRegistryCaFile");
+    const insecureSet = isSet("imageRegistryInsecure");
+    const followTls = !caSet && !insecureSet;
+    const caFile = followTls ? packs.caFile : reader.absolutePath("imageRegistryCaFile");
+    const insecure = followTls ? packs.insecure : reader.booleanOrFollow("imageRegistryInsecure", false);
+    if (insecure && caSet) {
+        reader.problem("imageRegistryInsecure", `is true while imageRegistryCaFile is set; keep the CA and set imageRegistryInsecure false`);
+    }
+    const images: OciConnectionSettings = {
+        kind,
+        endpoint,
+        username: usernameSet ? reader.registryUsername("imageRegistryUsername", "imageRegistryPassword") : packs.username,
+        password: passwordSet ? reader.secret("imageRegistryPassword", true) : packs.password,
+        caFile,
+        insecure,
+    };
+    if (endpoint.toLowerCase() !== packs.endpoint.toLowerCase()) {
+        return images;
+    }
+    // The same registry: every image key that is set must agree with its twin.
+    const differing: string[] = [];
+    if (kindSet && kind !== packs.kind) differing.push(`imageRegistryKind (${kind}, registryKind ${packs.kind})`);
+    if (usernameSet && images.username !== packs.username) differing.push("imageRegistryUsername");
+    if (passwordSet && rawSecret("imageRegistryPassword") !== rawSecret("registryPassword")) differing.push("imageRegistryPassword");
+    if (caSet && caFile !== packs.caFile) differing.push("imageRegistryCaFile");
+    if (insecureSet && insecure !== packs.insecure) differing.push("imageRegistryInsecure");
+    if (differing.length > 0) {
+        reader.problem(
+            differing[0].split(" ")[0],
+            `${differing.join(", ")} differ${differing.length === 1 ? "s" : ""} from the registry* settings, but imageRegistryEndpoint ` +
+                `${isSet("imageRegistryEndpoint") ? `is the packs registry ${packs.endpoint}` : "is empty (the packs registry)"}: one registry has one kind, ` +
+                `one login and one CA. Set imageRegistryEndpoint to the images registry, e.g. ${configKey("imageRegistryEndpoint").example}, or remove these keys`,
+        );
+    }
+    return undefined;
+}
+
+/** ECR: the images' region. ECR Public exists only in us-east-1, so ecrImageRegion is for private images. */
+function readEcrImageRegion(reader: ConfigReader, region: string, publicImages: boolean): string {
+    const configured = reader.optionalString("ecrImageRegion");
+    if (publicImages) {
+        if (configured !== undefined) {
+            reader.problem("ecrImageRegion", `is not used with ecrPublicImages true (ECR Public is always in us-east-1); remove it (pulumi config rm ecrImageRegion) or set ecrPublicImages false`);
+        }
+        return "us-east-1";
+    }
+    return configured === undefined ? region : reader.awsRegion("ecrImageRegion");
+}
+
+/** A secret's raw value (only to compare two secrets; never logged), or undefined when unset or empty. */
+function rawSecret(key: string): string | undefined {
+    const value = pulumi.runtime.getConfig(fullKey(key));
+    return value === undefined || value === "" ? undefined : value;
 }
 
 function readSetup(reader: ConfigReader): SetupSettings {

@@ -79,6 +79,15 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
     { key: "imageBase", type: "string", default: "spectro-images", description: "Repository base for images (public); same rules as packBase, and (Harbor) a different first path segment.", example: "spectro-images" },
     { key: "ecrRegion", type: "string", default: "", description: "ECR: region of the private registry holding the packs.", example: "us-east-1", requiredWhen: [{ key: "registryKind", in: ["ecr"] }] },
     { key: "ecrPublicImages", type: "boolean", default: true, description: "ECR: images in ECR Public (us-east-1); false keeps them in private ECR.", example: "true" },
+    { key: "ecrImageRegion", type: "string", default: "", description: "ECR with ecrPublicImages false: region of the private registry holding the images. Empty: ecrRegion.", example: "eu-central-1" },
+
+    // The images registry, when it is not the packs registry (Harbor/generic; each key defaults to its registry* twin)
+    { key: "imageRegistryKind", type: "string", default: "", description: "Kind of the images registry: harbor or generic. Empty: registryKind.", example: "generic" },
+    { key: "imageRegistryEndpoint", type: "string", default: "", description: "Images registry host[:port] when images and packs live on different registries. Empty: registryEndpoint.", example: "example.internal.com" },
+    { key: "imageRegistryUsername", type: "string", default: "", description: "User of the images registry (set imageRegistryPassword with it). Empty: registryUsername.", example: "robot$palette-images" },
+    { key: "imageRegistryPassword", type: "string", secret: true, default: "", description: "Password of the images registry (secret). Empty: registryPassword.", example: "pulumi config set --secret imageRegistryPassword '<password>'", requiredWhen: [{ key: "imageRegistryUsername", set: true }] },
+    { key: "imageRegistryCaFile", type: "string", default: "", description: "Absolute path of the images registry's CA certificate (PEM). Empty: registryCaFile, unless imageRegistryInsecure is set.", example: "/etc/pki/images-registry-ca.crt" },
+    { key: "imageRegistryInsecure", type: "string", default: "", description: "true or false: skip TLS verification of the images registry (HTTPS is still required). Empty: registryInsecure, unless imageRegistryCaFile is set.", example: "false" },
 
     // The setup run
     { key: "setupBinary", type: "string", description: "Absolute path of the airgap setup binary (airgap-v<version>.bin).", example: "/opt/palette/airgap-v4.2.13.bin" },

@@ -4,7 +4,7 @@ export * from "./config";
 export { CONFIG_KEYS, ConfigKeySpec } from "./configKeys";
 export { PackBinary, ovaTemplateName, parsePackBinary } from "./names";
 export { ManifestFileServer, ManifestFileServerArgs } from "./fileserver/manifestFileServer";
-export { OciRegistry, OciRegistryArgs } from "./registry/ociRegistry";
+export { OciRegistry, OciRegistryArgs, ecrAccountId } from "./registry/ociRegistry";
 export { HarborProject, HarborProjectArgs } from "./registry/harborProject";
 export { AirgapSetup, AirgapSetupArgs } from "./setup/airgapSetup";
 export { PackUploads, PackUploadsArgs } from "./setup/packUploads";

@@ -8,6 +8,7 @@ import { AirgapEnvironment } from "../components/airgapEnvironment";
 import { ConfigError, loadConfig } from "../components/config";
 import { CONFIG_KEYS, PROJECT_NAME } from "../components/configKeys";
 import { environmentOutputs } from "../components/environmentOutputs";
+import { ecrAccountId } from "../components/registry/ociRegistry";
 import { runPreflight } from "../components/setup/runPreflight";
 import { Validation, type ValidationArgs, type ValidationRegistryArgs, type ValidationTemplateArgs } from "../components/validate/validation";
 import { OvaTemplate, type OvaTemplateArgs } from "../components/vsphere/ovaTemplate";
@@ -97,7 +98,8 @@ async function constructAirgapEnvironment(name: string, inputs: pulumi.Inputs, o
         throw error;
     }
     await runPreflight(settings, { loginTool: settings.setup.loginTool, minFreeGb: settings.setup.minFreeGb });
-    const environment = new AirgapEnvironment(name, settings, options);
+    // ECR: the account of the registry hosts, checked before any resource exists (as index.ts does).
+    const environment = new AirgapEnvironment(name, { ...settings, ecrAccountId: await ecrAccountId(settings.registry) }, options);
     return { resource: environment, state: environmentOutputs(environment) };
 }
 

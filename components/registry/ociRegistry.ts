@@ -8,7 +8,10 @@
  * Per kind:
  *  - harbor: two Harbor projects (HarborProject), named after the first path segment of each
  *    base: the packs project private, the images project public (Harbor's public flag is per
- *    project, so the two bases must start with different segments). They refuse to be deleted
+ *    project, so on one Harbor the two bases must start with different segments). When the
+ *    images live on a registry of their own (`registry.images`, config imageRegistry*), each
+ *    project is created on its own registry, with that registry's credentials and CA, and only
+ *    where that registry is a Harbor. They refuse to be deleted
  *    while they hold repositories unless `allowDeleteNonEmpty`, and are protected like the ECR
  *    repositories when `protectContent`.
  *  - ecr: an `aws.ecr.Repository` for the packs base in `registry.region`, and an
@@ -16,7 +19,8 @@
  *    base) so that the per-pack repositories the binaries push to (`<base>/<pack>`: ECR needs one
  *    repository per path) get the same settings. Images go to ECR Public (`aws.ecrpublic.Repository`,
  *    through an `aws.Provider` in us-east-1, the only region of ECR Public), or, when
- *    `publicImages` is false, to a private repository plus a creation template like the packs.
+ *    `publicImages` is false, to a private repository plus a creation template like the packs,
+ *    in `registry.imageRegion` (config ecrImageRegion, default ecrRegion).
  *    Settings of what is created:
  *      - tags MUTABLE: a retry (after a failure at push N) or a re-run pushes the same tags
  *        again, and ECR rejects any push to an existing tag of an IMMUTABLE repository, even of
@@ -33,6 +37,13 @@
  *    the ECR_*_REGION variables (not verifiable here: no ECR stand-in).
  *  - generic: an existing registry; nothing is created.
  *
+ * ECR registry hosts are `<account>.dkr.ecr.<region>.amazonaws.com`. The program resolves the
+ * account before declaring anything (`ecrAccountId()`, `aws.getCallerIdentity`) and passes it as
+ * `ecrAccountId`: an account id that is not 12 digits is then one RunError before any resource
+ * exists. Without `ecrAccountId` the hosts come from each repository's `registryId` once created;
+ * a bad one then rejects the Outputs that use it (a RunError naming the repository, which Pulumi
+ * reports once, but only after the repositories were created).
+ *
  * The outputs depend on what was created (projects, repositories, templates), so a run that uses
  * `setupTarget` starts only once they exist.
  */
@@ -42,8 +53,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as awsEcr from "@pulumi/aws/ecr";
 import * as awsEcrPublic from "@pulumi/aws/ecrpublic";
 import { Provider as AwsProvider } from "@pulumi/aws/provider";
-import type { EcrRegistrySettings, OciRegistrySettings, RegistryKind, RegistrySettings } from "../config";
-import { REGISTRY_PASSWORD_ENV } from "../setup/binaryCommand";
+import { getCallerIdentity } from "@pulumi/aws/getCallerIdentity";
+import type { EcrRegistrySettings, OciConnectionSettings, OciRegistrySettings, RegistryKind, RegistrySettings } from "../config";
+import { IMAGE_REGISTRY_PASSWORD_ENV, REGISTRY_PASSWORD_ENV } from "../setup/binaryCommand";
 import type { RegistryLogin } from "../setup/runScript";
 import { SetupTarget } from "../setup/setupEnvironment";
 import { HarborProject } from "./harborProject";
@@ -62,6 +74,8 @@ export interface OciRegistryArgs {
     awsProvider?: AwsProvider;
     /** ECR with public images: provider of the ECR Public repository; must be in us-east-1. Default: a child `aws.Provider` in us-east-1 with the stack's `aws:profile`. */
     ecrPublicProvider?: AwsProvider;
+    /** ECR: the AWS account (12 digits) the private repositories are created in, from `ecrAccountId()`. Default: each repository's registryId, once created. */
+    ecrAccountId?: string;
 }
 
 /** `palette-airgap:registry:OciRegistry`. */
@@ -83,14 +97,27 @@ export class OciRegistry extends pulumi.ComponentResource {
     public readonly setupTarget: pulumi.Output<SetupTarget>;
     /** The logins before each run (AirgapSetup/PackUploads `logins`). */
     public readonly logins: pulumi.Output<RegistryLogin[]>;
-    /** Harbor/generic: the registry CA file (config registryCaFile); undefined for ECR. */
+    /** Harbor/generic: the packs registry's CA file (config registryCaFile); undefined for ECR. */
     public readonly caFile: pulumi.Output<string | undefined>;
-    /** Harbor/generic: skip TLS verification (config registryInsecure); false for ECR. */
+    /** Harbor/generic: skip TLS verification of the packs registry (config registryInsecure); false for ECR. */
     public readonly insecure: pulumi.Output<boolean>;
-    /** Harbor/generic: the registry password (secret), for AirgapSetup/PackUploads `password`. Not a registered output. */
+    /** Harbor/generic: the packs registry password (secret), for AirgapSetup/PackUploads `password`. Not a registered output. */
     public readonly password?: pulumi.Output<string>;
-    /** harbor: the two projects. */
-    public readonly harborProjects?: { packs: HarborProject; images: HarborProject };
+    /** Kind of the images registry: harbor or generic (config imageRegistryKind, default registryKind), or ecr. */
+    public readonly imageKind: RegistryKind;
+    /** Harbor/generic: the images registry's CA file (config imageRegistryCaFile, default registryCaFile); undefined for ECR. */
+    public readonly imageCaFile: pulumi.Output<string | undefined>;
+    /** Harbor/generic: skip TLS verification of the images registry (config imageRegistryInsecure, default registryInsecure); false for ECR. */
+    public readonly imageInsecure: pulumi.Output<boolean>;
+    /** Harbor/generic: user of the images registry (config imageRegistryUsername, default registryUsername). */
+    public readonly imageUsername?: string;
+    /**
+     * Harbor/generic with a separate images registry: its password (secret), for AirgapSetup/PackUploads
+     * `imagePassword`; undefined when the images share the packs registry (and its login). Not a registered output.
+     */
+    public readonly imagePassword?: pulumi.Output<string>;
+    /** harbor: the projects, each on its own registry where that registry is a Harbor. */
+    public readonly harborProjects?: { packs?: HarborProject; images?: HarborProject };
     /** ecr: what was created. */
     public readonly ecr?: {
         packRepository: awsEcr.Repository;
@@ -110,15 +137,15 @@ export class OciRegistry extends pulumi.ComponentResource {
         this.kind = registry.kind;
         let view: RegistryView;
         switch (registry.kind) {
-            case "harbor": {
+            case "harbor":
+            case "generic": {
                 const projects = this.harborProjectsFor(name, registry, args);
-                this.harborProjects = projects;
-                view = ociView(registry, pulumi.all([projects.packs.projectName, projects.images.projectName]));
+                if (projects.packs || projects.images) {
+                    this.harborProjects = projects;
+                }
+                view = ociView(registry, pulumi.all([projects.packs?.projectName, projects.images?.projectName]));
                 break;
             }
-            case "generic":
-                view = ociView(registry, pulumi.output([]));
-                break;
             case "ecr": {
                 const created = this.ecrRepositoriesFor(name, registry, args);
                 this.ecr = created.resources;
@@ -139,6 +166,12 @@ export class OciRegistry extends pulumi.ComponentResource {
         this.caFile = pulumi.output(registry.kind === "ecr" ? undefined : registry.caFile);
         this.insecure = pulumi.output(registry.kind === "ecr" ? false : registry.insecure);
         this.password = registry.kind === "ecr" ? undefined : registry.password;
+        const images = registry.kind === "ecr" ? undefined : imagesConnection(registry);
+        this.imageKind = images?.kind ?? registry.kind;
+        this.imageCaFile = pulumi.output(images?.caFile);
+        this.imageInsecure = pulumi.output(images?.insecure ?? false);
+        this.imageUsername = images?.username;
+        this.imagePassword = registry.kind !== "ecr" && registry.images ? registry.images.password : undefined;
         this.registerOutputs({
             kind: this.kind,
             packRegistry: this.packRegistry,
@@ -151,44 +184,62 @@ export class OciRegistry extends pulumi.ComponentResource {
             logins: this.logins,
             caFile: this.caFile,
             insecure: this.insecure,
+            imageKind: this.imageKind,
+            imageCaFile: this.imageCaFile,
+            imageInsecure: this.imageInsecure,
         });
     }
 
-    /** Harbor: the packs project (private) and the images project (public). */
-    private harborProjectsFor(name: string, registry: OciRegistrySettings, args: OciRegistryArgs): { packs: HarborProject; images: HarborProject } {
+    /**
+     * Harbor: the packs project (private) on the packs registry and the images project (public) on
+     * the images registry, each where its registry is a Harbor.
+     */
+    private harborProjectsFor(name: string, registry: OciRegistrySettings, args: OciRegistryArgs): { packs?: HarborProject; images?: HarborProject } {
+        const images = imagesConnection(registry);
         const packsProject = harborProjectName(registry.packBase);
         const imagesProject = harborProjectName(registry.imageBase);
-        if (packsProject === imagesProject) {
+        if (packsProject === imagesProject && registry.kind === "harbor" && !registry.images) {
             throw new pulumi.RunError(
                 `packBase/imageBase: "${registry.packBase}" and "${registry.imageBase}" are both in the Harbor project "${packsProject}", ` +
                     `but packs must be private and images public and Harbor's public flag is per project: ` +
                     `give them different first path segments, e.g. spectro-packs and spectro-images`,
             );
         }
-        const common = {
-            endpoint: registry.endpoint,
-            username: registry.username,
-            password: registry.password,
-            caFile: registry.caFile,
-            insecure: registry.insecure,
-            allowDeleteNonEmpty: args.allowDeleteNonEmpty ?? registry.allowDeleteNonEmpty,
-        };
+        const allowDeleteNonEmpty = args.allowDeleteNonEmpty ?? registry.allowDeleteNonEmpty;
         const protect = args.protectContent ?? registry.protectContent;
+        const project = (suffix: string, connection: OciConnectionSettings, projectName: string, isPublic: boolean) =>
+            new HarborProject(
+                `${name}-${suffix}`,
+                {
+                    endpoint: connection.endpoint,
+                    username: connection.username,
+                    password: connection.password,
+                    caFile: connection.caFile,
+                    insecure: connection.insecure,
+                    allowDeleteNonEmpty,
+                    projectName,
+                    public: isPublic,
+                },
+                { parent: this, protect },
+            );
         return {
-            packs: new HarborProject(`${name}-packs`, { ...common, projectName: packsProject, public: false }, { parent: this, protect }),
-            images: new HarborProject(`${name}-images`, { ...common, projectName: imagesProject, public: true }, { parent: this, protect }),
+            packs: registry.kind === "harbor" ? project("packs", registry, packsProject, false) : undefined,
+            images: images.kind === "harbor" ? project("images", images, imagesProject, true) : undefined,
         };
     }
 
     /** ECR: the packs repository and template; images in ECR Public, or private with a template. */
     private ecrRepositoriesFor(name: string, registry: EcrRegistrySettings, args: OciRegistryArgs): { view: RegistryView; resources: NonNullable<OciRegistry["ecr"]> } {
         const region = registry.region;
+        if (args.ecrAccountId !== undefined) {
+            checkAccountId(args.ecrAccountId, "ecrAccountId");
+        }
         const protect = args.protectContent ?? registry.protectContent;
         const forceDelete = args.allowDeleteNonEmpty ?? registry.allowDeleteNonEmpty;
         const privateOpts: pulumi.CustomResourceOptions = { parent: this, ...(args.awsProvider ? { provider: args.awsProvider } : {}) };
         const tags = { "managed-by": "palette-airgap", "palette-airgap-stack": pulumi.getStack() };
 
-        const privateRepository = (suffix: string, base: string) =>
+        const privateRepository = (suffix: string, base: string, region: string) =>
             new awsEcr.Repository(
                 `${name}-${suffix}`,
                 {
@@ -202,7 +253,7 @@ export class OciRegistry extends pulumi.ComponentResource {
                 },
                 { ...privateOpts, protect },
             );
-        const createOnPush = (suffix: string, base: string, what: string) =>
+        const createOnPush = (suffix: string, base: string, what: string, region: string) =>
             new awsEcr.RepositoryCreationTemplate(
                 `${name}-${suffix}-on-push`,
                 {
@@ -216,11 +267,9 @@ export class OciRegistry extends pulumi.ComponentResource {
                 privateOpts,
             );
 
-        const packRepository = privateRepository("packs", registry.packBase);
-        const packTemplate = createOnPush("packs", registry.packBase, "pack");
-        const packRegistry = pulumi
-            .all([packRepository.registryId, packTemplate.prefix])
-            .apply(([registryId]) => ecrRegistryHost(registryId, region));
+        const packRepository = privateRepository("packs", registry.packBase, region);
+        const packTemplate = createOnPush("packs", registry.packBase, "pack", region);
+        const packRegistry = ecrRegistryOf(packRepository, packTemplate, region, `the packs repository ${registry.packBase}`, args.ecrAccountId);
         const resources: NonNullable<OciRegistry["ecr"]> = { packRepository, packTemplate };
 
         let imageRegistry: pulumi.Output<string>;
@@ -243,12 +292,10 @@ export class OciRegistry extends pulumi.ComponentResource {
             resources.publicImageRepository = publicImageRepository;
             resources.publicProvider = publicProvider;
         } else {
-            const imageRepository = privateRepository("images", registry.imageBase);
-            const imageTemplate = createOnPush("images", registry.imageBase, "image");
-            imageRegistry = pulumi
-                .all([imageRepository.registryId, imageTemplate.prefix])
-                .apply(([registryId]) => ecrRegistryHost(registryId, region));
-            imageRegion = region;
+            imageRegion = registry.imageRegion || region;
+            const imageRepository = privateRepository("images", registry.imageBase, imageRegion);
+            const imageTemplate = createOnPush("images", registry.imageBase, "image", imageRegion);
+            imageRegistry = ecrRegistryOf(imageRepository, imageTemplate, imageRegion, `the images repository ${registry.imageBase}`, args.ecrAccountId);
             resources.imageRepository = imageRepository;
             resources.imageTemplate = imageTemplate;
         }
@@ -267,7 +314,7 @@ export class OciRegistry extends pulumi.ComponentResource {
             if (registry.publicImages) {
                 list.push({ kind: "ecr-public", registry: imageHost });
             } else if (imageHost !== packHost) {
-                list.push({ kind: "ecr", registry: imageHost, region });
+                list.push({ kind: "ecr", registry: imageHost, region: imageRegion });
             }
             return list;
         });
@@ -280,12 +327,48 @@ export function harborProjectName(base: string): string {
     return base.split("/")[0];
 }
 
-/** The private ECR registry host of an account in a region (China regions end in .amazonaws.com.cn). */
-export function ecrRegistryHost(registryId: string, region: string): string {
-    if (!/^\d{12}$/.test(registryId)) {
-        throw new Error(`OciRegistry: ECR registry id ${JSON.stringify(registryId)} is not a 12-digit AWS account id`);
-    }
+/**
+ * The private ECR registry host of an account in a region (China regions end in .amazonaws.com.cn).
+ * A registry id that is not a 12-digit account (a provider or mock returning something else) is a
+ * RunError: Pulumi prints it as one message, naming `what`, not as a stack trace.
+ */
+export function ecrRegistryHost(registryId: string, region: string, what = "the ECR repository"): string {
+    checkAccountId(registryId, `the registry id of ${what} in ${region}`);
     return `${registryId}.dkr.ecr.${region}.amazonaws.com${region.startsWith("cn-") ? ".cn" : ""}`;
+}
+
+/**
+ * ECR: the AWS account of the stack's default AWS provider (`aws.getCallerIdentity`), checked to
+ * be 12 digits; undefined for Harbor/generic. Called by the program before any resource is
+ * declared (in preview too), so a wrong account is one clear error, before anything exists.
+ */
+export async function ecrAccountId(registry: RegistrySettings, opts?: pulumi.InvokeOptions): Promise<string | undefined> {
+    if (registry.kind !== "ecr") {
+        return undefined;
+    }
+    let accountId: unknown;
+    try {
+        accountId = (await getCallerIdentity({}, opts)).accountId;
+    } catch (error) {
+        const detail = String((error as Error)?.message ?? error).replace(/\s+/g, " ").trim();
+        throw new pulumi.RunError(
+            `registryKind ecr: cannot read the AWS account (aws.getCallerIdentity)${detail ? `: ${detail}` : ""}: ` +
+                `check the AWS credentials (environment, profile or role) the stack uses`,
+        );
+    }
+    checkAccountId(accountId, "the AWS account of the stack's credentials (aws.getCallerIdentity)");
+    return accountId as string;
+}
+
+/** A RunError unless `value` is a 12-digit AWS account id. */
+function checkAccountId(value: unknown, what: string): void {
+    if (typeof value !== "string" || !/^\d{12}$/.test(value)) {
+        throw new pulumi.RunError(
+            `OciRegistry: ${what} is ${JSON.stringify(value)}, not a 12-digit AWS account id, so no ECR registry host ` +
+                `(<account>.dkr.ecr.<region>.amazonaws.com) can be built: check the AWS credentials and region the aws provider uses ` +
+                `(aws sts get-caller-identity shows the account)`,
+        );
+    }
 }
 
 /** `public.ecr.aws/<alias>/<repository>` (the ECR Public repositoryUri) -> `public.ecr.aws/<alias>`. */
@@ -302,19 +385,56 @@ interface RegistryView {
     logins: pulumi.Output<RegistryLogin[]>;
 }
 
-/** Harbor and generic: packs and images share the endpoint; `ready` carries the dependency on what was created. */
+/** The images registry's connection: `registry.images`, or the packs registry itself. */
+function imagesConnection(registry: OciRegistrySettings): OciConnectionSettings {
+    return registry.images ?? registry;
+}
+
+/**
+ * The host of a private ECR repository's registry, once the repository and its creation template
+ * exist: from `accountId` (checked already) when given, else from the repository's registryId (a
+ * bad one rejects this Output with a RunError; see the file comment).
+ */
+function ecrRegistryOf(
+    repository: awsEcr.Repository,
+    template: awsEcr.RepositoryCreationTemplate,
+    region: string,
+    what: string,
+    accountId: string | undefined,
+): pulumi.Output<string> {
+    return pulumi
+        .all([repository.registryId, template.prefix])
+        .apply(([registryId]) => ecrRegistryHost(accountId ?? registryId, region, what));
+}
+
+/**
+ * Harbor and generic: the packs registry and the images registry (the same one unless
+ * `registry.images`), one password login each, with its own password variable, CA and insecure
+ * flag; `ready` carries the dependency on what was created.
+ */
 function ociView(registry: OciRegistrySettings, ready: pulumi.Output<unknown>): RegistryView {
+    const images = imagesConnection(registry);
     const target = ready.apply(
         (): SetupTarget => ({
             kind: "oci",
-            imageRegistry: registry.endpoint,
+            imageRegistry: images.endpoint,
             imageBase: registry.imageBase,
             packRegistry: registry.endpoint,
             packBase: registry.packBase,
         }),
     );
-    const logins = ready.apply((): RegistryLogin[] => [
-        { kind: "password", registry: registry.endpoint, username: registry.username, passwordEnv: REGISTRY_PASSWORD_ENV },
-    ]);
+    const login = (connection: OciConnectionSettings, passwordEnv: string): RegistryLogin => ({
+        kind: "password",
+        registry: connection.endpoint,
+        username: connection.username,
+        passwordEnv,
+        ...(connection.caFile ? { caFile: connection.caFile } : {}),
+        ...(connection.insecure ? { insecure: true } : {}),
+    });
+    const logins = ready.apply((): RegistryLogin[] =>
+        registry.images
+            ? [login(registry, REGISTRY_PASSWORD_ENV), login(registry.images, IMAGE_REGISTRY_PASSWORD_ENV)]
+            : [login(registry, REGISTRY_PASSWORD_ENV)],
+    );
     return { target, logins };
 }

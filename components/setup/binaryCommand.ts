@@ -33,8 +33,10 @@ import { fileSha256 } from "./fileDigest";
 import { DEFAULT_ATTEMPT_TIMEOUT_MINUTES, LoginTool, RegistryLogin, RunResult, binaryRunScript, binaryUpdateScript, parseRunResult } from "./runScript";
 import { SetupTarget, setupEnvironment } from "./setupEnvironment";
 
-/** Environment variable of the Command that carries the registry password (secret) to the script. */
+/** Environment variable of the Command that carries the (packs) registry password (secret) to the script. */
 export const REGISTRY_PASSWORD_ENV = "PALETTE_AIRGAP_REGISTRY_PASSWORD";
+/** Environment variable of the Command that carries the password of a separate images registry (secret). */
+export const IMAGE_REGISTRY_PASSWORD_ENV = "PALETTE_AIRGAP_IMAGE_REGISTRY_PASSWORD";
 export const DEFAULT_LOGIN_TOOL: LoginTool = "oras";
 export const DEFAULT_MAX_ATTEMPTS = 3;
 export const DEFAULT_RETRY_DELAY_SECONDS = 15;
@@ -53,6 +55,8 @@ export interface BinaryRunArgs {
     insecure?: pulumi.Input<boolean | undefined>;
     /** Registry password (OciRegistry.password, config registryPassword), kept secret. Required when `logins` has a password login; default none (ECR). */
     password?: pulumi.Input<string>;
+    /** Password of a separate images registry (OciRegistry.imagePassword, config imageRegistryPassword), kept secret. Required when a login reads IMAGE_REGISTRY_PASSWORD_ENV; default none. */
+    imagePassword?: pulumi.Input<string>;
     /** Tool of the password and private-ECR logins: oras, docker or skopeo (config loginTool). Default "oras". */
     loginTool?: LoginTool;
     /** Attempts per binary, each after a fresh login (config setupMaxAttempts). Default 3. */
@@ -135,12 +139,15 @@ export function binaryCommandArgs(spec: BinaryCommandSpec): command.local.Comman
     const maxAttempts = args.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     const retryDelaySeconds = args.retryDelaySeconds ?? DEFAULT_RETRY_DELAY_SECONDS;
     const attemptTimeoutMinutes = args.attemptTimeoutMinutes ?? DEFAULT_ATTEMPT_TIMEOUT_MINUTES;
-    const hasPassword = args.password !== undefined;
+    const passwords: Record<string, boolean> = {
+        [REGISTRY_PASSWORD_ENV]: args.password !== undefined,
+        [IMAGE_REGISTRY_PASSWORD_ENV]: args.imagePassword !== undefined,
+    };
     const target = pulumi.output(args.setupTarget);
     const create = pulumi
         .all([target, pulumi.output(args.logins), pulumi.output(args.caFile), pulumi.output(args.insecure)])
         .apply(([setupTarget, logins, caFile, insecure]) => {
-            checkPasswordLogins(logins, hasPassword, spec.owner);
+            checkPasswordLogins(logins, passwords, spec.owner);
             return binaryRunScript({
                 binaryPath: spec.binaryPath,
                 label: spec.label,
@@ -160,6 +167,9 @@ export function binaryCommandArgs(spec: BinaryCommandSpec): command.local.Comman
     const environment: Record<string, pulumi.Input<string>> = {};
     if (args.password !== undefined) {
         environment[REGISTRY_PASSWORD_ENV] = pulumi.secret(args.password);
+    }
+    if (args.imagePassword !== undefined) {
+        environment[IMAGE_REGISTRY_PASSWORD_ENV] = pulumi.secret(args.imagePassword);
     }
     return {
         create,
@@ -200,21 +210,22 @@ function sortKeys(value: unknown): unknown {
     return value;
 }
 
-/** A password login needs the password, under the variable the Command sets. */
-function checkPasswordLogins(logins: RegistryLogin[], hasPassword: boolean, owner: string): void {
+/** A password login needs its password, under one of the variables the Command sets. */
+function checkPasswordLogins(logins: RegistryLogin[], passwords: Record<string, boolean>, owner: string): void {
     for (const login of logins) {
         if (login.kind !== "password") {
             continue;
         }
-        if (login.passwordEnv !== REGISTRY_PASSWORD_ENV) {
+        if (!(login.passwordEnv in passwords)) {
             throw new pulumi.RunError(
                 `${owner}: the login to ${login.registry} reads its password from ${login.passwordEnv}, ` +
-                    `but the command passes it as ${REGISTRY_PASSWORD_ENV} (use OciRegistry.logins)`,
+                    `but the command passes passwords only as ${Object.keys(passwords).join(" and ")} (use OciRegistry.logins)`,
             );
         }
-        if (!hasPassword) {
+        if (!passwords[login.passwordEnv]) {
+            const [argument, key] = login.passwordEnv === IMAGE_REGISTRY_PASSWORD_ENV ? ["imagePassword", "imageRegistryPassword"] : ["password", "registryPassword"];
             throw new pulumi.RunError(
-                `${owner}: the registry ${login.registry} needs a password: pass password (config registryPassword, set with --secret)`,
+                `${owner}: the registry ${login.registry} needs a password: pass ${argument} (config ${key}, set with --secret)`,
             );
         }
     }

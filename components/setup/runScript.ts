@@ -32,8 +32,11 @@
 export type LoginTool = "oras" | "docker" | "skopeo";
 
 export type RegistryLogin =
-    /** Harbor or a generic registry: the password is in the environment variable `passwordEnv`. */
-    | { kind: "password"; registry: string; username: string; passwordEnv: string }
+    /**
+     * Harbor or a generic registry: the password is in the environment variable `passwordEnv`;
+     * `caFile`/`insecure` are this registry's TLS settings (default: the spec's `caFile`/`insecure`).
+     */
+    | { kind: "password"; registry: string; username: string; passwordEnv: string; caFile?: string; insecure?: boolean }
     /** Private ECR: `aws ecr get-login-password --region R | <tool> login --username AWS --password-stdin <registry>`. */
     | { kind: "ecr"; registry: string; region: string }
     /** ECR Public (us-east-1 only): `aws ecr-public get-login-password --region us-east-1 | docker login … public.ecr.aws` (the host of `registry`). */

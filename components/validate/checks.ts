@@ -215,10 +215,9 @@ export async function checkOciBases(options: OciBasesOptions): Promise<CheckLine
     } catch (error) {
         return fail(name, (error as Error).message, secrets);
     }
-    return basesLine(name, [
-        { base: options.packBase, where: `https://${host}`, names: repositories },
-        { base: options.imageBase, where: `https://${host}`, names: repositories },
-    ], secrets, `${plural(repositories.length, "repository", "repositories")} in the catalog of ${host}`);
+    // One base when packs and images are checked on registries of their own (packBase === imageBase).
+    const bases = [...new Set([options.packBase, options.imageBase])];
+    return basesLine(name, bases.map((base) => ({ base, where: `https://${host}`, names: repositories })), secrets, `${plural(repositories.length, "repository", "repositories")} in the catalog of ${host}`);
 }
 
 async function listCatalog(host: string, options: OciBasesOptions): Promise<string[]> {
@@ -417,7 +416,8 @@ export async function checkHarborBases(connection: HarborConnection, packBase: s
     }
     try {
         const counts: BaseCount[] = [];
-        for (const base of [packBase, imageBase]) {
+        // One base when packs and images are checked on registries of their own (packBase === imageBase).
+        for (const base of new Set([packBase, imageBase])) {
             const [project, ...rest] = base.split("/");
             if (rest.length === 0) {
                 const count = await client.countRepositories(project);
@@ -453,6 +453,8 @@ export interface EcrBasesOptions {
     imageBase: string;
     /** Images in ECR Public (us-east-1). Default true. */
     publicImages?: boolean;
+    /** Region of the private images registry when publicImages is false (config ecrImageRegion). Default: region. */
+    imageRegion?: string;
     /** The AWS CLI executable. Default "aws" (from PATH). */
     awsCli?: string;
     /** Environment of the CLI (credentials, profile). Default: this process's. */
@@ -473,12 +475,15 @@ export async function checkEcrBases(options: EcrBasesOptions): Promise<CheckLine
     const publicImages = options.publicImages ?? true;
     try {
         const privateNames = await describeRepositories(options, ["ecr", "describe-repositories", "--region", options.region, "--output", "json"]);
-        const publicNames = publicImages
+        const imageRegion = options.imageRegion || options.region;
+        const imageNames = publicImages
             ? await describeRepositories(options, ["ecr-public", "describe-repositories", "--region", ECR_PUBLIC_REGION, "--output", "json"])
-            : privateNames;
+            : imageRegion === options.region
+              ? privateNames
+              : await describeRepositories(options, ["ecr", "describe-repositories", "--region", imageRegion, "--output", "json"]);
         return basesLine(name, [
             { base: options.packBase, where: `ECR ${options.region}`, names: privateNames },
-            { base: options.imageBase, where: publicImages ? "ECR Public" : `ECR ${options.region}`, names: publicNames },
+            { base: options.imageBase, where: publicImages ? "ECR Public" : `ECR ${imageRegion}`, names: imageNames },
         ], []);
     } catch (error) {
         return fail(name, (error as Error).message, []);

@@ -13,7 +13,11 @@
  * "ECR Registry Private" (ECR; the access and secret keys are an IAM user's, not managed here);
  * the image template folder of later versions, and the `r_` template found in it.
  *
- * The registry password is `pulumi.secret`: the whole output is then secret. No `ec.yaml` is
+ * Packs and images may live on different registries (config imageRegistry*): each gets its own
+ * endpoint, credentials, CA and insecure answer.
+ *
+ * The registry passwords are `pulumi.secret`: the whole output is then secret (an ECR stack has
+ * no password in it, and its output is not secret). No `ec.yaml` is
  * produced: its field names are not documented (the docs only say `--config-only` writes it
  * with the credentials encrypted).
  */
@@ -42,6 +46,10 @@ export interface PaletteCliArgs {
     registryUsername?: pulumi.Input<string | undefined>;
     /** harbor/generic: registry password, kept secret (OciRegistry.password). Required for harbor/generic. */
     registryPassword?: pulumi.Input<string | undefined>;
+    /** harbor/generic: user of the images registry (OciRegistry.imageUsername). Default: registryUsername. */
+    imageRegistryUsername?: pulumi.Input<string | undefined>;
+    /** harbor/generic: password of the images registry, kept secret (OciRegistry.imagePassword). Default: registryPassword. */
+    imageRegistryPassword?: pulumi.Input<string | undefined>;
     /** "Registry Name" of the packs registry. Default: the packs base, e.g. "spectro-packs". */
     packsRegistryName?: pulumi.Input<string | undefined>;
     /** "Registry Name" of the images registry. Default: the images base, e.g. "spectro-images". */
@@ -96,6 +104,7 @@ const ECR_CREDENTIALS = "the access key and secret key of an IAM user allowed to
 /** Builds the `paletteCli` stack output. Secret as a whole when a password is part of it. */
 export function paletteCliAnswers(args: PaletteCliArgs): pulumi.Output<PaletteCliAnswers> {
     const registryPassword = args.registryPassword === undefined ? undefined : pulumi.secret(args.registryPassword);
+    const imagePassword = args.imageRegistryPassword === undefined ? undefined : pulumi.secret(args.imageRegistryPassword);
     const scarPassword = args.scarPassword === undefined ? undefined : pulumi.secret(args.scarPassword);
     return pulumi
         .all({
@@ -105,6 +114,8 @@ export function paletteCliAnswers(args: PaletteCliArgs): pulumi.Output<PaletteCl
             registry: args.registry,
             username: args.registryUsername,
             password: registryPassword,
+            imageUsername: args.imageRegistryUsername,
+            imagePassword,
             packsName: args.packsRegistryName,
             imagesName: args.imagesRegistryName,
             templateFolder: args.templateFolder,
@@ -121,6 +132,9 @@ export function answers(v: {
     registry: PaletteCliRegistry;
     username?: string;
     password?: string;
+    /** Images registry credentials; default username/password. */
+    imageUsername?: string;
+    imagePassword?: string;
     packsName?: string;
     imagesName?: string;
     templateFolder: string;
@@ -155,23 +169,28 @@ export function answers(v: {
             ...common,
         };
     }
+    const imageUsername = v.imageUsername || v.username;
+    const imagePassword = v.imagePassword || v.password;
     if (!v.username || !v.password) {
         throw new Error(`paletteCli: a ${registry.kind} registry needs registryUsername and registryPassword`);
     }
-    const oci = (name: string, endpoint: string, basePath: string): PaletteCliRegistryAnswers => ({
+    if (!imageUsername || !imagePassword) {
+        throw new Error(`paletteCli: the images registry needs imageRegistryUsername and imageRegistryPassword`);
+    }
+    const oci = (name: string, endpoint: string, basePath: string, username: string, password: string, insecure: boolean, caFile: string | undefined): PaletteCliRegistryAnswers => ({
         name,
         endpoint,
         basePath,
-        username: v.username,
-        password: v.password,
-        insecure: registry.insecure,
-        caCertificatePath: registry.caFile ?? "",
+        username,
+        password,
+        insecure,
+        caCertificatePath: caFile ?? "",
     });
     return {
         scar,
         registryType: "OCI",
-        packs: oci(v.packsName || registry.packBase, registry.packRegistry, registry.packBase),
-        images: oci(v.imagesName || registry.imageBase, registry.imageRegistry, registry.imageBase),
+        packs: oci(v.packsName || registry.packBase, registry.packRegistry, registry.packBase, v.username, v.password, registry.insecure, registry.caFile),
+        images: oci(v.imagesName || registry.imageBase, registry.imageRegistry, registry.imageBase, imageUsername, imagePassword, registry.imageInsecure, registry.imageCaFile),
         ...common,
     };
 }

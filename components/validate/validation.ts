@@ -5,7 +5,9 @@
  *
  *   - manifests: the file server answers `roar/nickfury/versions.yaml` with at least one version;
  *   - registry: repositories exist under the packs base and under the images base
- *     (Harbor project API, `/v2/_catalog` of a generic registry, or the AWS CLI for ECR);
+ *     (Harbor project API, `/v2/_catalog` of a generic registry, or the AWS CLI for ECR); each
+ *     base on its own registry when the images have one (`images`: two lines, `packs registry`
+ *     and `images registry`);
  *   - template: the `r_` template is in the templates folder and is a template.
  *
  * `pulumi up` fails with the report when a check fails; `pulumi preview --refresh` re-runs the
@@ -45,6 +47,26 @@ export interface ValidationRegistryArgs {
     region?: pulumi.Input<string | undefined>;
     /** ecr: images in ECR Public, us-east-1 (config ecrPublicImages). Default true. */
     publicImages?: pulumi.Input<boolean | undefined>;
+    /** ecr with private images: region of the images registry (config ecrImageRegion). Default: region. */
+    imageRegion?: pulumi.Input<string | undefined>;
+    /** harbor/generic: the images registry, when it is not this one (config imageRegistry*). Default: unset, the images base is checked on this registry. */
+    images?: ValidationImageRegistryArgs;
+}
+
+/** The images registry of the registry check, when the images do not share the packs registry. */
+export interface ValidationImageRegistryArgs {
+    /** harbor or generic (config imageRegistryKind). Required. */
+    kind: pulumi.Input<"harbor" | "generic">;
+    /** Registry host[:port] (config imageRegistryEndpoint). Required. */
+    endpoint: pulumi.Input<string>;
+    /** User (config imageRegistryUsername). Required. */
+    username: pulumi.Input<string>;
+    /** Password, kept secret (config imageRegistryPassword). Required. */
+    password: pulumi.Input<string>;
+    /** PEM CA of the images registry (config imageRegistryCaFile). Default: the system trust store. */
+    caFile?: pulumi.Input<string | undefined>;
+    /** Skip TLS verification (config imageRegistryInsecure). Default false. */
+    insecure?: pulumi.Input<boolean | undefined>;
 }
 
 /** The template check's parameters. */
@@ -114,6 +136,17 @@ export class Validation extends pulumi.ComponentResource {
                       imageBase: pulumi.output(registry.imageBase).apply((v) => v ?? "spectro-images"),
                       ecrRegion: registry.region,
                       ecrPublicImages: pulumi.output(registry.publicImages).apply((v) => v ?? true),
+                      ecrImageRegion: registry.imageRegion,
+                  }
+                : {}),
+            ...(registry?.images
+                ? {
+                      imageRegistryKind: registry.images.kind,
+                      imageRegistryEndpoint: registry.images.endpoint,
+                      imageRegistryUsername: registry.images.username,
+                      imageRegistryPassword: pulumi.secret(registry.images.password),
+                      imageRegistryCaFile: registry.images.caFile,
+                      imageRegistryInsecure: pulumi.output(registry.images.insecure).apply((v) => v ?? false),
                   }
                 : {}),
             ...(template
@@ -140,8 +173,16 @@ export class Validation extends pulumi.ComponentResource {
 /** The registry check's parameters from the stack configuration (`loadConfig().registry`). */
 export function validationRegistry(registry: RegistrySettings): ValidationRegistryArgs {
     if (registry.kind === "ecr") {
-        return { kind: "ecr", region: registry.region, publicImages: registry.publicImages, packBase: registry.packBase, imageBase: registry.imageBase };
+        return {
+            kind: "ecr",
+            region: registry.region,
+            publicImages: registry.publicImages,
+            ...(registry.publicImages ? {} : { imageRegion: registry.imageRegion }),
+            packBase: registry.packBase,
+            imageBase: registry.imageBase,
+        };
     }
+    const images = registry.images;
     return {
         kind: registry.kind,
         endpoint: registry.endpoint,
@@ -151,6 +192,9 @@ export function validationRegistry(registry: RegistrySettings): ValidationRegist
         insecure: registry.insecure,
         packBase: registry.packBase,
         imageBase: registry.imageBase,
+        ...(images
+            ? { images: { kind: images.kind, endpoint: images.endpoint, username: images.username, password: images.password, caFile: images.caFile, insecure: images.insecure } }
+            : {}),
     };
 }
 
@@ -166,7 +210,7 @@ export class ValidationRun extends pulumi.CustomResource {
             VALIDATION_RUN_TOKEN,
             name,
             { ...props, report: undefined, passed: undefined },
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["registryPassword", "vspherePassword"] }),
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["registryPassword", "imageRegistryPassword", "vspherePassword"] }),
         );
     }
 }

@@ -11,8 +11,9 @@
  * - update: runs the checks again (fails with the report, like create).
  * - delete: nothing to delete.
  *
- * Secrets (registryPassword, vspherePassword) arrive in the inputs; the plugin returns them as
- * secrets (the package schema marks them) and they never appear in a report line or error.
+ * Secrets (registryPassword, imageRegistryPassword, vspherePassword) arrive in the inputs; the
+ * plugin returns them as secrets (the package schema marks them) and they never appear in a
+ * report line or error.
  */
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
@@ -61,6 +62,20 @@ export interface ValidationInputs {
     ecrRegion?: string;
     /** ecr: images in ECR Public. Default true. */
     ecrPublicImages?: boolean;
+    /** ecr with private images: region of the images registry. Default: ecrRegion. */
+    ecrImageRegion?: string;
+    /** harbor/generic: the images registry's kind, when the images have a registry of their own (imageRegistryEndpoint set). */
+    imageRegistryKind?: "harbor" | "generic";
+    /** harbor/generic: the images registry host[:port]. Unset: the images base is checked on the packs registry. */
+    imageRegistryEndpoint?: string;
+    /** The images registry's user. */
+    imageRegistryUsername?: string;
+    /** The images registry's password (secret). */
+    imageRegistryPassword?: string;
+    /** PEM CA of the images registry. */
+    imageRegistryCaFile?: string;
+    /** Skip TLS verification of the images registry. Default false. */
+    imageRegistryInsecure?: boolean;
     /** vCenter host. The `template` check runs when set. */
     vsphereServer?: string;
     vsphereUser?: string;
@@ -89,7 +104,8 @@ export interface ValidationOutputs extends ValidationInputs {
 const INPUT_KEYS: (keyof ValidationInputs)[] = [
     "scarUrl", "scarCaFile", "scarInsecure",
     "registryKind", "registryEndpoint", "registryUsername", "registryPassword", "registryCaFile", "registryInsecure",
-    "packBase", "imageBase", "ecrRegion", "ecrPublicImages",
+    "packBase", "imageBase", "ecrRegion", "ecrPublicImages", "ecrImageRegion",
+    "imageRegistryKind", "imageRegistryEndpoint", "imageRegistryUsername", "imageRegistryPassword", "imageRegistryCaFile", "imageRegistryInsecure",
     "vsphereServer", "vsphereUser", "vspherePassword", "vsphereAllowUnverifiedSsl", "vsphereCaFile",
     "datacenter", "templateFolder", "templateName", "triggers",
 ];
@@ -136,7 +152,7 @@ export const validationProvider: ResourceProvider<ValidationInputs, ValidationOu
 export async function validate(props: ValidationInputs): Promise<ValidationOutputs> {
     const inputs = inputsOf(withDefaults(props));
     const lines = await runChecks(inputs);
-    const report = lines.map((line) => redact(formatCheckLine(line), [inputs.registryPassword, inputs.vspherePassword]));
+    const report = lines.map((line) => redact(formatCheckLine(line), [inputs.registryPassword, inputs.imageRegistryPassword, inputs.vspherePassword]));
     for (const line of report) {
         pulumi.log.info(`validation: ${line}`);
     }
@@ -159,15 +175,28 @@ export async function runChecks(inputs: ValidationInputs): Promise<CheckLine[]> 
             caFile: inputs.registryCaFile || undefined,
             insecure: inputs.registryInsecure,
         };
+        const ociBases = (kind: string, conn: typeof connection, bases: string[]): Promise<CheckLine> =>
+            kind === "harbor" ? checkHarborBases(conn, bases[0], bases[bases.length - 1]) : checkOciBases({ ...conn, packBase: bases[0], imageBase: bases[bases.length - 1] });
         switch (inputs.registryKind) {
             case "harbor":
-                checks.push(checkHarborBases(connection, packBase, imageBase));
-                break;
             case "generic":
-                checks.push(checkOciBases({ ...connection, packBase, imageBase }));
+                if (inputs.imageRegistryEndpoint) {
+                    // Each base on its own registry, with that registry's credentials and CA.
+                    const images = {
+                        endpoint: inputs.imageRegistryEndpoint,
+                        username: inputs.imageRegistryUsername ?? "",
+                        password: inputs.imageRegistryPassword ?? "",
+                        caFile: inputs.imageRegistryCaFile || undefined,
+                        insecure: inputs.imageRegistryInsecure,
+                    };
+                    checks.push(renamed("packs registry", ociBases(inputs.registryKind, connection, [packBase])));
+                    checks.push(renamed("images registry", ociBases(inputs.imageRegistryKind ?? inputs.registryKind, images, [imageBase])));
+                } else {
+                    checks.push(ociBases(inputs.registryKind, connection, [packBase, imageBase]));
+                }
                 break;
             case "ecr":
-                checks.push(checkEcrBases({ region: inputs.ecrRegion ?? "", packBase, imageBase, publicImages: inputs.ecrPublicImages }));
+                checks.push(checkEcrBases({ region: inputs.ecrRegion ?? "", packBase, imageBase, publicImages: inputs.ecrPublicImages, imageRegion: inputs.ecrImageRegion || undefined }));
                 break;
             default:
                 checks.push(Promise.resolve({ name: "registry", ok: false, detail: `unknown registryKind ${JSON.stringify(inputs.registryKind)}` }));
@@ -192,6 +221,10 @@ export async function runChecks(inputs: ValidationInputs): Promise<CheckLine[]> 
     return Promise.all(checks);
 }
 
+async function renamed(name: string, line: Promise<CheckLine>): Promise<CheckLine> {
+    return { ...(await line), name };
+}
+
 function failureMessage(outs: ValidationOutputs): string {
     const failed = outs.report.filter((line) => line.startsWith("FAIL")).length;
     return `validation failed (${failed} of ${outs.report.length} checks):\n${outs.report.join("\n")}`;
@@ -205,6 +238,10 @@ function withDefaults(inputs: ValidationInputs): ValidationInputs {
         out.imageBase ??= "spectro-images";
         if (out.registryKind === "ecr") out.ecrPublicImages ??= true;
         else out.registryInsecure ??= false;
+        if (out.imageRegistryEndpoint) {
+            out.imageRegistryKind ??= out.registryKind === "generic" ? "generic" : "harbor";
+            out.imageRegistryInsecure ??= false;
+        }
     }
     if (out.vsphereServer) out.vsphereAllowUnverifiedSsl ??= false;
     return out;
@@ -244,6 +281,12 @@ function checkInputs(inputs: ValidationInputs): CheckFailure[] {
             if (known(inputs.ecrRegion)) fail("ecrRegion", awsRegionProblem(inputs.ecrRegion || undefined, "us-west-2"));
         } else {
             require(["registryEndpoint", "registryUsername", "registryPassword"], `for a ${inputs.registryKind} registry`);
+            if (inputs.imageRegistryEndpoint) {
+                require(["imageRegistryUsername", "imageRegistryPassword"], "for a separate images registry");
+                if (inputs.imageRegistryKind && known(inputs.imageRegistryKind) && !["harbor", "generic"].includes(inputs.imageRegistryKind)) {
+                    fail("imageRegistryKind", oneOfProblem(inputs.imageRegistryKind, ["harbor", "generic"], "generic"));
+                }
+            }
         }
     }
     if (inputs.vsphereServer) {

@@ -10,7 +10,7 @@ import type { AirgapEnvironment, RegistrySummary } from "../../components/airgap
 import type { DiskProvisioning, FileServerMode, Lifecycle, LoginToolName, RegistryKind } from "../../components/config";
 import { CONFIG_KEYS, type ConfigKeySpec } from "../../components/configKeys";
 import type { EnvironmentOutputs } from "../../components/environmentOutputs";
-import type { ValidationArgs, ValidationRegistryArgs, ValidationTemplateArgs, Validation } from "../../components/validate/validation";
+import type { ValidationArgs, ValidationImageRegistryArgs, ValidationRegistryArgs, ValidationTemplateArgs, Validation } from "../../components/validate/validation";
 import type { OvaTemplate, OvaTemplateArgs } from "../../components/vsphere/ovaTemplate";
 import type { TemplatesFolder, TemplatesFolderArgs } from "../../components/vsphere/templatesFolder";
 import { DISK_PROVISIONING_TYPE, OVA_TEMPLATE_IMPORT_INPUTS, REGISTRY_KIND_TYPE, VALIDATION_RUN_INPUTS } from "./customResources";
@@ -27,6 +27,7 @@ const LIFECYCLE_TYPE = "palette-airgap:index:Lifecycle";
 const REGISTRY_SUMMARY_TYPE = "palette-airgap:index:RegistrySummary";
 const PACK_SUMMARY_TYPE = "palette-airgap:setup:PackSummary";
 const VALIDATION_REGISTRY_TYPE = "palette-airgap:validate:ValidationRegistry";
+const VALIDATION_IMAGE_REGISTRY_TYPE = "palette-airgap:validate:ValidationImageRegistry";
 const VALIDATION_TEMPLATE_TYPE = "palette-airgap:validate:ValidationTemplate";
 
 /** The closed sets, one description per value; `Record<Union, ...>` makes tsc require every member. */
@@ -110,8 +111,11 @@ const registrySummary: PropertiesOf<RegistrySummary> = {
     imageBase: { type: "string", required: true, description: "Repository base of the images, e.g. spectro-images." },
     packRegion: { type: "string", description: "ecr: region of the packs registry." },
     imageRegion: { type: "string", description: "ecr: region of the images registry (us-east-1 for ECR Public)." },
-    insecure: { type: "boolean", required: true, description: "Palette's Allow Insecure Connection answer." },
-    caFile: { type: "string", description: "Absolute path of the registry CA certificate, when configured." },
+    insecure: { type: "boolean", required: true, description: "Palette's Allow Insecure Connection answer for the packs registry." },
+    caFile: { type: "string", description: "Absolute path of the packs registry's CA certificate, when configured." },
+    imageKind: { ...typeRef(REGISTRY_KIND_TYPE), required: true, description: "Kind of the images registry (config imageRegistryKind, default registryKind)." },
+    imageInsecure: { type: "boolean", required: true, description: "Allow Insecure Connection for the images registry." },
+    imageCaFile: { type: "string", description: "Absolute path of the images registry's CA certificate, when configured." },
 };
 
 const packSummary: PropertiesOf<OutputValues<EnvironmentOutputs>["packs"][number]> = {
@@ -162,6 +166,16 @@ const validationRegistry: PropertiesOf<ValidationRegistryArgs> = {
     imageBase: runInputs.imageBase,
     region: runInputs.ecrRegion,
     publicImages: runInputs.ecrPublicImages,
+    imageRegion: runInputs.ecrImageRegion,
+    images: { ...typeRef(VALIDATION_IMAGE_REGISTRY_TYPE), description: "harbor/generic: the images registry, when it is not this one; the images base is checked there. Default: unset." },
+};
+const validationImageRegistry: PropertiesOf<ValidationImageRegistryArgs> = {
+    kind: { ...typeRef(REGISTRY_KIND_TYPE), required: true, description: "harbor or generic (config imageRegistryKind)." },
+    endpoint: { ...runInputs.imageRegistryEndpoint, required: true },
+    username: { ...runInputs.imageRegistryUsername, required: true },
+    password: { ...runInputs.imageRegistryPassword, required: true },
+    caFile: runInputs.imageRegistryCaFile,
+    insecure: runInputs.imageRegistryInsecure,
 };
 const validationTemplate: PropertiesOf<ValidationTemplateArgs> = {
     server, user, password, allowUnverifiedSsl, caFile, datacenter, folderPath,
@@ -182,9 +196,10 @@ const validationComponentOutputs: PropertiesOf<Pick<OutputValues<Validation>, "r
 
 /** Object types of the package: token → properties. */
 export const OBJECT_TYPES: Record<string, { description: string; properties: ResourceSpec["inputs"] }> = {
-    [REGISTRY_SUMMARY_TYPE]: { description: "What Palette's CLI asks about the registry (packs and images).", properties: registrySummary },
+    [REGISTRY_SUMMARY_TYPE]: { description: "What Palette's CLI asks about the registries (packs and images, each with its own settings).", properties: registrySummary },
     [PACK_SUMMARY_TYPE]: { description: "One pack binary pushed by the setup run.", properties: packSummary },
     [VALIDATION_REGISTRY_TYPE]: { description: "The registry check's parameters.", properties: validationRegistry },
+    [VALIDATION_IMAGE_REGISTRY_TYPE]: { description: "The images registry of the registry check, when it is not the packs registry.", properties: validationImageRegistry },
     [VALIDATION_TEMPLATE_TYPE]: { description: "The template check's parameters.", properties: validationTemplate },
 };
 

@@ -60,7 +60,8 @@ describe("stack files (program under the SDK's mock engine)", () => {
                 assert.strictEqual(folder.inputs.type, "vm");
                 assert.strictEqual(folder.inputs.datacenterId, "datacenter-3");
                 assert.ok(folder.provider?.startsWith(provider.urn), `folder provider ${folder.provider} is not ${provider.urn}`);
-                assert.strictEqual(run.outputs.templateFolder, `/${run.invokes[0].args.name}/vm/${folder.inputs.path}`);
+                const datacenter = run.invokes.find((invoke) => invoke.token === "vsphere:index/getDatacenter:getDatacenter");
+                assert.strictEqual(run.outputs.templateFolder, `/${datacenter?.args.name}/vm/${folder.inputs.path}`);
             });
 
             it("sends the vSphere password only as a secret", () => {
@@ -128,8 +129,8 @@ describe("stack files (program under the SDK's mock engine)", () => {
             OCI_PACK_BASE: "spectro-packs",
         });
         assert.deepStrictEqual(run.outputs.registry, {
-            kind: "harbor", packRegistry: "harbor.lab.internal", packBase: "spectro-packs", imageRegistry: "harbor.lab.internal", imageBase: "spectro-images",
-            insecure: false, caFile: "/etc/pki/palette/harbor-ca.crt",
+            kind: "harbor", packRegistry: "harbor.lab.internal", packBase: "spectro-packs", imageKind: "harbor", imageRegistry: "harbor.lab.internal", imageBase: "spectro-images",
+            insecure: false, caFile: "/etc/pki/palette/harbor-ca.crt", imageInsecure: false, imageCaFile: "/etc/pki/palette/harbor-ca.crt",
         });
         const projects = findResource(run, "palette-airgap:registry:HarborProject");
         assert.deepStrictEqual(projects.map((project) => [project.inputs.projectName, project.inputs.public]).sort(), [["spectro-images", true], ["spectro-packs", false]]);
@@ -137,6 +138,60 @@ describe("stack files (program under the SDK's mock engine)", () => {
             assert.deepStrictEqual(project.secretPaths, ["password"]);
             assert.deepStrictEqual(project.additionalSecretOutputs, ["password"]);
         }
+    });
+
+    it("split-registries: the seed's two hosts give exactly the seed's four OCI_* values; each registry keeps its own settings", async () => {
+        const run = await runStack("split-registries");
+        assert.deepStrictEqual(run.outputs.setupEnvironment, {
+            OCI_IMAGE_REGISTRY: "example.internal.com",
+            OCI_PACK_BASE: "spectro-packs",
+            OCI_PACK_REGISTRY: "10.10.100.48",
+            OCI_IMAGE_BASE: "spectro-images",
+        });
+        assert.deepStrictEqual(run.outputs.registry, {
+            kind: "harbor", packRegistry: "10.10.100.48", packBase: "spectro-packs", imageKind: "harbor", imageRegistry: "example.internal.com", imageBase: "spectro-images",
+            insecure: false, caFile: "/etc/pki/palette/packs-harbor-ca.crt", imageInsecure: false, imageCaFile: "/etc/pki/palette/images-harbor-ca.crt",
+        });
+        // One Harbor project on each Harbor, with that Harbor's user, password and CA.
+        const projects = findResource(run, "pulumi-nodejs:dynamic/registry:HarborProject");
+        assert.deepStrictEqual(
+            projects.map((p) => [p.inputs.projectName, p.inputs.public, p.inputs.endpoint, p.inputs.username, p.inputs.caFile, p.inputs.password]).sort(),
+            [
+                ["spectro-images", true, "example.internal.com", "robot$palette-images", "/etc/pki/palette/images-harbor-ca.crt", TEST_SECRETS.imageRegistryPassword],
+                ["spectro-packs", false, "10.10.100.48", "admin", "/etc/pki/palette/packs-harbor-ca.crt", TEST_SECRETS.registryPassword],
+            ],
+        );
+        for (const project of projects) {
+            assert.deepStrictEqual(project.secretPaths, ["password"]);
+        }
+        // Every run gets both passwords, each as a secret under its own variable.
+        for (const command of findResource(run, "command:local:Command")) {
+            const environment = command.inputs.environment as Record<string, string>;
+            assert.strictEqual(environment.PALETTE_AIRGAP_REGISTRY_PASSWORD, TEST_SECRETS.registryPassword, command.name);
+            assert.strictEqual(environment.PALETTE_AIRGAP_IMAGE_REGISTRY_PASSWORD, TEST_SECRETS.imageRegistryPassword, command.name);
+            assert.deepStrictEqual(
+                command.secretPaths.filter((secretPath) => secretPath.startsWith("environment")).sort(),
+                ["environment.PALETTE_AIRGAP_IMAGE_REGISTRY_PASSWORD", "environment.PALETTE_AIRGAP_REGISTRY_PASSWORD"],
+                command.name,
+            );
+        }
+        // The validation checks each base on its own registry.
+        const [validation] = findResource(run, "pulumi-nodejs:dynamic/validate:ValidationRun");
+        assert.deepStrictEqual(validation.secretPaths.sort(), ["imageRegistryPassword", "registryPassword", "vspherePassword"]);
+        assert.strictEqual(validation.inputs.registryEndpoint, "10.10.100.48");
+        assert.strictEqual(validation.inputs.imageRegistryEndpoint, "example.internal.com");
+        assert.strictEqual(validation.inputs.imageRegistryCaFile, "/etc/pki/palette/images-harbor-ca.crt");
+        // paletteCli: each registry's own answers.
+        const answers = run.outputs.paletteCli as Record<string, any>;
+        assert.deepStrictEqual(answers.packs, {
+            name: "spectro-packs", endpoint: "10.10.100.48", basePath: "spectro-packs", username: "admin", password: TEST_SECRETS.registryPassword,
+            insecure: false, caCertificatePath: "/etc/pki/palette/packs-harbor-ca.crt",
+        });
+        assert.deepStrictEqual(answers.images, {
+            name: "spectro-images", endpoint: "example.internal.com", basePath: "spectro-images", username: "robot$palette-images", password: TEST_SECRETS.imageRegistryPassword,
+            insecure: false, caCertificatePath: "/etc/pki/palette/images-harbor-ca.crt",
+        });
+        assert.ok(run.secretOutputs.includes("paletteCli"));
     });
 
     it("harbor-lab: the setup run gets the registry password only as a secret, then one run per pack after it", async () => {

@@ -6,9 +6,9 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { EcrRegistrySettings, OciRegistrySettings } from "../../components/config";
-import { REGISTRY_PASSWORD_ENV } from "../../components/setup/binaryCommand";
+import { IMAGE_REGISTRY_PASSWORD_ENV, REGISTRY_PASSWORD_ENV } from "../../components/setup/binaryCommand";
 import { setupEnvironment } from "../../components/setup/setupEnvironment";
-import { OciRegistry, ecrPublicRegistry, ecrRegistryHost, harborProjectName } from "../../components/registry/ociRegistry";
+import { OciRegistry, ecrAccountId, ecrPublicRegistry, ecrRegistryHost, harborProjectName } from "../../components/registry/ociRegistry";
 import { MockResourceArgs } from "@pulumi/pulumi/runtime/mocks";
 import { Registration, byType, one, resourcesOf, runComponents, valueOf } from "../support/componentMocks";
 
@@ -55,7 +55,8 @@ function harbor(over: Partial<OciRegistrySettings> = {}): OciRegistrySettings {
 }
 
 function ecr(over: Partial<EcrRegistrySettings> = {}): EcrRegistrySettings {
-    return { kind: "ecr", region: "us-west-2", publicImages: true, packBase: "spectro-packs", imageBase: "spectro-images", allowDeleteNonEmpty: false, protectContent: true, ...over };
+    const settings = { kind: "ecr" as const, region: "us-west-2", publicImages: true, packBase: "spectro-packs", imageBase: "spectro-images", allowDeleteNonEmpty: false, protectContent: true, ...over };
+    return { ...settings, imageRegion: over.imageRegion ?? (settings.publicImages ? "us-east-1" : settings.region) };
 }
 
 function childrenOf(registrations: Registration[], parent: Registration): Registration[] {
@@ -91,14 +92,15 @@ describe("OciRegistry (components under the SDK's mock engine)", function () {
                 packBase: "spectro-packs",
             });
             assert.deepStrictEqual(await valueOf(registry.logins), [
-                { kind: "password", registry: "harbor.lab.internal", username: "admin", passwordEnv: REGISTRY_PASSWORD_ENV },
+                { kind: "password", registry: "harbor.lab.internal", username: "admin", passwordEnv: REGISTRY_PASSWORD_ENV, caFile: "/etc/pki/harbor-ca.crt" },
             ]);
+            assert.strictEqual(registry.imagePassword, undefined, "one registry, one login: no second password");
             assert.strictEqual(await valueOf(registry.caFile), "/etc/pki/harbor-ca.crt");
             assert.strictEqual(await valueOf(registry.insecure), false);
             assert.ok(registry.password && (await pulumi.isSecret(registry.password)));
             // A run using the target waits for both projects.
             const deps = await resourcesOf(registry.setupTarget);
-            assert.ok(deps.includes(registry.harborProjects!.packs) && deps.includes(registry.harborProjects!.images));
+            assert.ok(deps.includes(registry.harborProjects!.packs!) && deps.includes(registry.harborProjects!.images!));
         });
 
         it("names each project after the first path segment of its base, passes allowDeleteNonEmpty", async function () {
@@ -109,6 +111,55 @@ describe("OciRegistry (components under the SDK's mock engine)", function () {
             const projects = byType(registrations, HARBOR_PROJECT);
             assert.deepStrictEqual(projects.map((p) => p.inputs.projectName).sort(), ["palette-images", "palette-packs"]);
             assert.ok(projects.every((p) => p.inputs.allowDeleteNonEmpty === true));
+        });
+
+        it("images on a Harbor of their own: each project on its registry, with that registry's user, password and CA; two logins", async function () {
+            const images = { kind: "harbor" as const, endpoint: "example.internal.com", username: "robot$images", password: pulumi.secret("images-Pa55-SECRET"), caFile: "/etc/pki/images-ca.crt", insecure: false };
+            const { value: registry, registrations } = await runComponents(
+                () => new OciRegistry("registry", { registry: harbor({ endpoint: "10.10.100.48", images, imageBase: "spectro-packs/images" }) }),
+                { newResource: awsMock },
+            );
+            const projects = byType(registrations, HARBOR_PROJECT);
+            assert.deepStrictEqual(
+                projects.map((p) => [p.name, p.inputs.projectName, p.inputs.public, p.inputs.endpoint, p.inputs.username, p.inputs.password, p.inputs.caFile]).sort(),
+                [
+                    ["registry-images", "spectro-packs", true, "example.internal.com", "robot$images", "images-Pa55-SECRET", "/etc/pki/images-ca.crt"],
+                    ["registry-packs", "spectro-packs", false, "10.10.100.48", "admin", "harbor-Pa55-SECRET", "/etc/pki/harbor-ca.crt"],
+                ],
+                "the same project name is fine on two Harbors",
+            );
+            assert.ok(projects.every((p) => p.secretPaths.includes("password")));
+            assert.deepStrictEqual(await valueOf(registry.setupTarget), {
+                kind: "oci", imageRegistry: "example.internal.com", imageBase: "spectro-packs/images", packRegistry: "10.10.100.48", packBase: "spectro-packs",
+            });
+            assert.deepStrictEqual(await valueOf(registry.logins), [
+                { kind: "password", registry: "10.10.100.48", username: "admin", passwordEnv: REGISTRY_PASSWORD_ENV, caFile: "/etc/pki/harbor-ca.crt" },
+                { kind: "password", registry: "example.internal.com", username: "robot$images", passwordEnv: IMAGE_REGISTRY_PASSWORD_ENV, caFile: "/etc/pki/images-ca.crt" },
+            ]);
+            assert.ok(registry.imagePassword && (await pulumi.isSecret(registry.imagePassword)));
+            assert.strictEqual(await valueOf(registry.imageCaFile), "/etc/pki/images-ca.crt");
+            assert.strictEqual(registry.imageKind, "harbor");
+        });
+
+        it("mixed kinds: a project only where the registry is a Harbor (packs on Harbor, images generic, and the reverse)", async function () {
+            const other = { endpoint: "images.lab.internal:5000", username: "images", password: pulumi.secret("p"), insecure: true };
+            const packsHarbor = await runComponents(
+                () => new OciRegistry("registry", { registry: harbor({ images: { ...other, kind: "generic" } }) }),
+                { newResource: awsMock },
+            );
+            assert.deepStrictEqual(byType(packsHarbor.registrations, HARBOR_PROJECT).map((p) => [p.inputs.projectName, p.inputs.endpoint]), [["spectro-packs", "harbor.lab.internal"]]);
+            assert.deepStrictEqual((await valueOf(packsHarbor.value.logins))[1], {
+                kind: "password", registry: "images.lab.internal:5000", username: "images", passwordEnv: IMAGE_REGISTRY_PASSWORD_ENV, insecure: true,
+            });
+            const imagesHarbor = await runComponents(
+                () => new OciRegistry("registry", { registry: harbor({ kind: "generic", images: { ...other, kind: "harbor", insecure: false } }) }),
+                { newResource: awsMock },
+            );
+            assert.deepStrictEqual(
+                byType(imagesHarbor.registrations, HARBOR_PROJECT).map((p) => [p.inputs.projectName, p.inputs.public, p.inputs.endpoint]),
+                [["spectro-images", true, "images.lab.internal:5000"]],
+            );
+            assert.deepStrictEqual(imagesHarbor.value.harborProjects?.packs, undefined);
         });
 
         it("refuses bases in one project (Harbor's public flag is per project)", async function () {
@@ -270,6 +321,36 @@ describe("OciRegistry (components under the SDK's mock engine)", function () {
             });
             assert.strictEqual(await valueOf(registry.insecure), true);
             assert.strictEqual(await valueOf(registry.caFile), undefined);
+        });
+    });
+
+    describe("ECR account id (mock AWS)", function () {
+        it("mock: an ecrAccountId that is not 12 digits is a RunError at construction, before any repository is registered", async function () {
+            let registrations: Registration[] = [];
+            await assert.rejects(
+                runComponents(() => new OciRegistry("registry", { registry: ecr(), ecrAccountId: "12345" }), { newResource: awsMock }).then((r) => {
+                    registrations = r.registrations;
+                }),
+                (error: Error) => pulumi.RunError.isInstance(error) && /ecrAccountId is "12345", not a 12-digit AWS account id/.test(error.message),
+            );
+            assert.deepStrictEqual(byType(registrations, ECR_REPOSITORY), []);
+        });
+
+        it("mock: with ecrAccountId the hosts use it, in each registry's region", async function () {
+            const { value: registry } = await runComponents(
+                () => new OciRegistry("registry", { registry: ecr({ publicImages: false, imageRegion: "eu-west-1" }), ecrAccountId: "210987654321" }),
+                { newResource: awsMock },
+            );
+            assert.strictEqual(await valueOf(registry.packRegistry), "210987654321.dkr.ecr.us-west-2.amazonaws.com");
+            assert.strictEqual(await valueOf(registry.imageRegistry), "210987654321.dkr.ecr.eu-west-1.amazonaws.com");
+            assert.deepStrictEqual(await valueOf(registry.logins), [
+                { kind: "ecr", registry: "210987654321.dkr.ecr.us-west-2.amazonaws.com", region: "us-west-2" },
+                { kind: "ecr", registry: "210987654321.dkr.ecr.eu-west-1.amazonaws.com", region: "eu-west-1" },
+            ]);
+        });
+
+        it("ecrAccountId() asks AWS nothing for a Harbor or generic registry", async function () {
+            assert.strictEqual(await ecrAccountId({ ...harbor(), kind: "generic" }), undefined);
         });
     });
 

@@ -69,12 +69,17 @@ export interface RunOptions {
      * its inputs (secrets as secret inputs); the outputs are the component's. Default false.
      */
     construct?: boolean;
+    /** Replaces the mock provider's state for some resources (return undefined to keep the default). */
+    mockState?: (type: string, state: Record<string, unknown>) => Record<string, unknown> | undefined;
+    /** Replaces the result of some invokes (return undefined to keep the default). */
+    mockInvoke?: (token: string, result: Record<string, unknown>) => Record<string, unknown> | undefined;
 }
 
 /** Secrets every test stack needs, with values that are easy to search for in state. */
 export const TEST_SECRETS: Record<string, string> = {
     vspherePassword: "vsphere-Pa55-SECRET-1",
     registryPassword: "registry-Pa55-SECRET-2",
+    imageRegistryPassword: "image-registry-Pa55-SECRET-5",
     fileServerSshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nSSH-KEY-SECRET-3\n-----END OPENSSH PRIVATE KEY-----",
     /** Not a config key: the body of the stand-in TLS key file, a secret wherever it appears. */
     tlsKeyMarker: "TLS-KEY-SECRET-4",
@@ -105,6 +110,9 @@ export function secretsFor(stack: string): Record<string, string> {
     const secrets: Record<string, string> = { vspherePassword: TEST_SECRETS.vspherePassword };
     if (config.registryKind !== "ecr") {
         secrets.registryPassword = TEST_SECRETS.registryPassword;
+    }
+    if (config.imageRegistryUsername) {
+        secrets.imageRegistryPassword = TEST_SECRETS.imageRegistryPassword;
     }
     if (config.fileServerSshPublicKey) {
         secrets.fileServerSshPrivateKey = TEST_SECRETS.fileServerSshPrivateKey;
@@ -138,10 +146,14 @@ export async function runStack(stack: string, options: RunOptions = {}): Promise
     const run: StackRun = { resources: [], outputs: {}, secretOutputs: [], invokes: [] };
     await pulumi.runtime.setMocks(
         {
-            newResource: (args) => ({ id: options.preview ? undefined : `${args.name}-id`, state: mockState(args.type, args.inputs) }),
+            newResource: (args) => {
+                const state = mockState(args.type, args.inputs);
+                return { id: options.preview ? undefined : `${args.name}-id`, state: options.mockState?.(args.type, state) ?? state };
+            },
             call: (args) => {
                 run.invokes.push({ token: args.token, args: args.inputs, provider: args.provider });
-                return mockInvoke(args.token, args.inputs);
+                const result = mockInvoke(args.token, args.inputs);
+                return options.mockInvoke?.(args.token, result) ?? result;
             },
         },
         "palette-airgap",
@@ -264,6 +276,9 @@ function mockState(type: string, inputs: Record<string, unknown>): Record<string
 }
 
 function mockInvoke(token: string, args: Record<string, unknown>): Record<string, unknown> {
+    if (token === "aws:index/getCallerIdentity:getCallerIdentity") {
+        return { accountId: MOCK_AWS_ACCOUNT, arn: `arn:aws:iam::${MOCK_AWS_ACCOUNT}:user/palette-installer`, userId: "AIDAMOCK", id: MOCK_AWS_ACCOUNT };
+    }
     const fixture = VSPHERE_LOOKUP_FIXTURES[token];
     return fixture ? fixture(args) : args;
 }

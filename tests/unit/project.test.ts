@@ -11,7 +11,7 @@ import * as YAML from "yaml";
 import { CONFIG_KEYS } from "../../components/configKeys";
 import { configTableMarkdown } from "../../scripts/configTable";
 import { VSPHERE_PROVIDER_VERSION } from "../../components/vsphere/vsphereSdk";
-import { PROJECT_ROOT, readStackConfig, stackNames } from "../support/stackHarness";
+import { PROJECT_ROOT, readStackConfig, secretsFor, stackNames } from "../support/stackHarness";
 
 const read = (file: string) => fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8");
 
@@ -91,7 +91,9 @@ describe("project files", () => {
 
     it("README tells the secret commands for every secret a stack needs", () => {
         for (const stack of stackNames()) {
-            assert.ok(readme.includes(`pulumi config set --stack ${stack} --secret vspherePassword`), stack);
+            for (const secret of Object.keys(secretsFor(stack))) {
+                assert.ok(readme.includes(`pulumi config set --stack ${stack} --secret ${secret}`), `${stack}: ${secret}`);
+            }
         }
     });
 

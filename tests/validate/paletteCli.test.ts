@@ -12,20 +12,25 @@ const HARBOR: PaletteCliRegistry = {
     kind: "harbor",
     packRegistry: "harbor.lab.internal",
     packBase: "spectro-packs",
+    imageKind: "harbor",
     imageRegistry: "harbor.lab.internal",
     imageBase: "spectro-images",
     insecure: false,
     caFile: "/etc/pki/harbor-ca.crt",
+    imageInsecure: false,
+    imageCaFile: "/etc/pki/harbor-ca.crt",
 };
 const ECR_PUBLIC: PaletteCliRegistry = {
     kind: "ecr",
     packRegistry: "123456789012.dkr.ecr.us-west-2.amazonaws.com",
     packBase: "spectro-packs",
+    imageKind: "ecr",
     imageRegistry: "public.ecr.aws/a1b2c3d4",
     imageBase: "spectro-images",
     packRegion: "us-west-2",
     imageRegion: "us-east-1",
     insecure: false,
+    imageInsecure: false,
 };
 const PASSWORD = "harbor-CLI-Pa55-SECRET";
 
@@ -80,7 +85,7 @@ describe("paletteCliAnswers (mocks)", function () {
                 scarUrl: "https://manifests.lab.internal",
                 scarUsername: "scar",
                 scarPassword: "scar-PW",
-                registry: { ...HARBOR, insecure: true, caFile: undefined },
+                registry: { ...HARBOR, insecure: true, caFile: undefined, imageInsecure: true, imageCaFile: undefined },
                 registryUsername: "palette-installer",
                 registryPassword: PASSWORD,
                 packsRegistryName: "lab-packs",
