@@ -139,12 +139,7 @@ export class AirgapEnvironment extends pulumi.ComponentResource {
             }));
         this.setupEnvironment = oci.setupTarget.apply(setupEnvironment);
         const run = {
-            setupTarget: oci.setupTarget,
-            logins: oci.logins,
-            caFile: oci.caFile,
-            insecure: oci.insecure,
-            password: oci.password,
-            imagePassword: oci.imagePassword,
+            ...oci.runArgs,
             loginTool: args.setup.loginTool,
             maxAttempts: args.setup.maxAttempts,
             attemptTimeoutMinutes: args.setup.attemptTimeoutMinutes,

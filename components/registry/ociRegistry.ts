@@ -55,7 +55,7 @@ import * as awsEcrPublic from "@pulumi/aws/ecrpublic";
 import { Provider as AwsProvider } from "@pulumi/aws/provider";
 import { getCallerIdentity } from "@pulumi/aws/getCallerIdentity";
 import type { EcrRegistrySettings, OciConnectionSettings, OciRegistrySettings, RegistryKind, RegistrySettings } from "../config";
-import { IMAGE_REGISTRY_PASSWORD_ENV, REGISTRY_PASSWORD_ENV } from "../setup/binaryCommand";
+import { type BinaryRunArgs, IMAGE_REGISTRY_PASSWORD_ENV, REGISTRY_PASSWORD_ENV } from "../setup/binaryCommand";
 import type { RegistryLogin } from "../setup/runScript";
 import { SetupTarget } from "../setup/setupEnvironment";
 import { HarborProject } from "./harborProject";
@@ -116,6 +116,8 @@ export class OciRegistry extends pulumi.ComponentResource {
      * `imagePassword`; undefined when the images share the packs registry (and its login). Not a registered output.
      */
     public readonly imagePassword?: pulumi.Output<string>;
+    /** What every setup and pack run needs from the registries: spread into AirgapSetup/PackUploads args. */
+    public readonly runArgs: Pick<BinaryRunArgs, "setupTarget" | "logins" | "caFile" | "insecure" | "password" | "imagePassword">;
     /** harbor: the projects, each on its own registry where that registry is a Harbor. */
     public readonly harborProjects?: { packs?: HarborProject; images?: HarborProject };
     /** ecr: what was created. */
@@ -172,6 +174,14 @@ export class OciRegistry extends pulumi.ComponentResource {
         this.imageInsecure = pulumi.output(images?.insecure ?? false);
         this.imageUsername = images?.username;
         this.imagePassword = registry.kind !== "ecr" && registry.images ? registry.images.password : undefined;
+        this.runArgs = {
+            setupTarget: this.setupTarget,
+            logins: this.logins,
+            caFile: this.caFile,
+            insecure: this.insecure,
+            password: this.password,
+            imagePassword: this.imagePassword,
+        };
         this.registerOutputs({
             kind: this.kind,
             packRegistry: this.packRegistry,

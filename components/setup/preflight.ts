@@ -42,6 +42,8 @@ export interface PreflightSpec {
     pemFiles?: PemFileSpec[];
     /** A local OVA (config key ovaSource, when it is a path): must be a readable regular file. */
     localOva?: string;
+    /** Harbor/generic: the images registry when it is not the packs registry (config keys imageRegistryEndpoint, imageRegistryCaFile, imageRegistryInsecure): checked the same way. */
+    imageRegistry?: { endpoint: string; caFile?: string; insecure?: boolean };
     /** PATH to search for tools. Default process.env.PATH. */
     pathEnv?: string;
     /** Timeout of the registry probe and of `aws --version`, in ms. Default 10000. */
@@ -78,6 +80,15 @@ export async function preflightProblems(spec: PreflightSpec): Promise<string[]> 
         checkBinary("setupBinary", spec.setupBinary),
         ...(spec.packBinaries ?? []).map((binary, i) => checkBinary(`packBinaries[${i}]`, binary)),
         checkRegistry(spec, timeoutMs),
+        ...(spec.imageRegistry && spec.registryKind !== "ecr"
+            ? [
+                  checkRegistry(
+                      { ...spec, registryEndpoint: spec.imageRegistry.endpoint, registryCaFile: spec.imageRegistry.caFile, registryInsecure: spec.imageRegistry.insecure },
+                      timeoutMs,
+                      IMAGE_REGISTRY_KEYS,
+                  ),
+              ]
+            : []),
         ...(spec.pemFiles ?? []).map(checkPemFile),
         checkLocalOva(spec.localOva),
     ]);
@@ -268,24 +279,33 @@ async function checkLocalOva(file: string | undefined): Promise<string[]> {
     }
 }
 
-async function checkRegistry(spec: PreflightSpec, timeoutMs: number): Promise<string[]> {
+/** The config keys a registry's problems name: the packs registry's, or the images registry's. */
+interface RegistryKeys {
+    endpoint: string;
+    caFile: string;
+    insecure: string;
+}
+const REGISTRY_KEYS: RegistryKeys = { endpoint: "registryEndpoint", caFile: "registryCaFile", insecure: "registryInsecure" };
+const IMAGE_REGISTRY_KEYS: RegistryKeys = { endpoint: "imageRegistryEndpoint", caFile: "imageRegistryCaFile", insecure: "imageRegistryInsecure" };
+
+async function checkRegistry(spec: PreflightSpec, timeoutMs: number, keys: RegistryKeys = REGISTRY_KEYS): Promise<string[]> {
     const problems: string[] = [];
     let ca: string | undefined;
     if (spec.registryCaFile !== undefined && spec.registryCaFile !== "") {
-        const read = await readPemFile({ key: "registryCaFile", file: spec.registryCaFile, label: "CERTIFICATE", what: "the registry's CA certificate" });
+        const read = await readPemFile({ key: keys.caFile, file: spec.registryCaFile, label: "CERTIFICATE", what: "the registry's CA certificate" });
         if (read.problem) problems.push(read.problem);
         ca = read.pem;
     }
     const caUnusable = problems.length > 0;
     if (spec.registryKind === "ecr" || spec.registryEndpoint === undefined || spec.registryEndpoint === "") {
         if (spec.registryKind !== "ecr") {
-            problems.push(`registryEndpoint: not set: give the ${spec.registryKind} registry host, e.g. harbor.lab.internal`);
+            problems.push(`${keys.endpoint}: not set: give the ${spec.registryKind} registry host, e.g. harbor.lab.internal`);
         }
         return problems;
     }
     const endpoint = spec.registryEndpoint.trim();
     if (/^http:\/\//i.test(endpoint)) {
-        problems.push(`registryEndpoint: ${endpoint} uses http://; the setup needs HTTPS: give ${endpoint.replace(/^http:\/\//i, "")}`);
+        problems.push(`${keys.endpoint}: ${endpoint} uses http://; the setup needs HTTPS: give ${endpoint.replace(/^http:\/\//i, "")}`);
         return problems;
     }
     const host = endpoint.replace(/^https:\/\//i, "").replace(/\/+$/, "");
@@ -299,17 +319,17 @@ async function checkRegistry(spec: PreflightSpec, timeoutMs: number): Promise<st
         const response = await request(url, { method: "GET", dispatcher, signal: AbortSignal.timeout(timeoutMs) });
         await response.body.dump();
         if (response.statusCode !== 200 && response.statusCode !== 401) {
-            problems.push(`registryEndpoint: ${url} answered HTTP ${response.statusCode}, not an OCI registry's 200 or 401: check registryEndpoint`);
+            problems.push(`${keys.endpoint}: ${url} answered HTTP ${response.statusCode}, not an OCI registry's 200 or 401: check ${keys.endpoint}`);
         }
     } catch (error) {
         if (isTimeout(error)) {
             problems.push(
-                `registryEndpoint: ${url} gave no answer within ${timeoutMs / 1000} s (the registry accepted the connection or the ` +
+                `${keys.endpoint}: ${url} gave no answer within ${timeoutMs / 1000} s (the registry accepted the connection or the ` +
                     `handshake and then said nothing, or nothing answered at all): check that the registry at ${host} is up and not hung`,
             );
         } else if (!(caUnusable && isCertificateError(error))) {
             // Without its CA the certificate cannot verify: that is the registryCaFile problem, not another one.
-            problems.push(`registryEndpoint: ${url} does not answer (${describeError(error)}): ${registryHint(error, spec)}`);
+            problems.push(`${keys.endpoint}: ${url} does not answer (${describeError(error)}): ${registryHint(error, spec, keys)}`);
         }
     } finally {
         await dispatcher.close().catch(() => undefined);
@@ -335,13 +355,13 @@ function isCertificateError(error: unknown): boolean {
     return /CERT|certificate|self.signed|UNABLE_TO_VERIFY|unable to get/i.test(describeError(error));
 }
 
-function registryHint(error: unknown, spec: PreflightSpec): string {
+function registryHint(error: unknown, spec: PreflightSpec, keys: RegistryKeys): string {
     if (isCertificateError(error)) {
         return spec.registryCaFile
-            ? "the certificate does not verify against registryCaFile: give the CA that signed the registry's certificate"
-            : "the certificate is not trusted: set registryCaFile to the registry's CA certificate (or, for a lab only, registryInsecure: true)";
+            ? `the certificate does not verify against ${keys.caFile}: give the CA that signed the registry's certificate`
+            : `the certificate is not trusted: set ${keys.caFile} to the registry's CA certificate (or, for a lab only, ${keys.insecure}: true)`;
     }
-    return "check registryEndpoint (host and port) and that the registry serves HTTPS and is reachable from here";
+    return `check ${keys.endpoint} (host and port) and that the registry serves HTTPS and is reachable from here`;
 }
 
 function formatBytes(bytes: number): string {

@@ -4,7 +4,8 @@
  * the binary is missing or the registry unreachable would be a false drift check):
  * tools on PATH, free space in workDir, setup and pack binaries present and executable, the setup
  * binary's sha256 pin (setupBinarySha256), and for Harbor/generic registries `GET https://<endpoint>/v2/`
- * answering 200 or 401 with the configured CA; the PEM files read later (vsphereCaFile, ovaCaFile,
+ * answering 200 or 401 with the configured CA (the packs registry, and the images registry when
+ * it is another one, each with its own CA); the PEM files read later (vsphereCaFile, ovaCaFile,
  * fileServerTlsCertFile/KeyFile) and a local ovaSource present and readable. Every problem is reported at once, in one
  * RunError (printed by Pulumi without a stack trace), each line naming the config key and the fix.
  *
@@ -91,6 +92,7 @@ export async function runPreflight(
             registryInsecure: registry.kind === "ecr" ? undefined : registry.insecure,
             pemFiles: pemFilesOf(settings),
             localOva: settings.ova && !/^[a-z][a-z0-9+.-]*:\/\//i.test(settings.ova.source) ? settings.ova.source : undefined,
+            imageRegistry: registry.kind === "ecr" || !registry.images ? undefined : { endpoint: registry.images.endpoint, caFile: registry.images.caFile, insecure: registry.images.insecure },
             pathEnv: options.pathEnv,
             timeoutMs: options.timeoutMs,
         }),

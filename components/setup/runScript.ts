@@ -176,8 +176,13 @@ export function binaryRunScript(spec: BinaryRunSpec): string {
         `attempt_timeout_text=${q(durationText(attemptTimeout))}`,
         `success_marker=${q(marker)}`,
     );
-    if (spec.caFile !== undefined) {
-        add(`ca_file=${q(spec.caFile)}`);
+    // Each distinct CA of the password-login registries: ca_file, ca_file_2, ... (two registries may have two CAs).
+    const tlsOf = (login: Extract<RegistryLogin, { kind: "password" }>) => passwordLoginTls(login, spec);
+    const caFiles = [...new Set(spec.logins.flatMap((l) => (l.kind === "password" && tlsOf(l).caFile !== undefined ? [tlsOf(l).caFile!] : [])))];
+    const caVar = (caFile: string) => (caFiles.indexOf(caFile) === 0 ? "ca_file" : `ca_file_${caFiles.indexOf(caFile) + 1}`);
+    const certDir = (caFile: string) => (caFiles.indexOf(caFile) === 0 ? "$DOCKER_CONFIG/certs" : `$DOCKER_CONFIG/certs-${caFiles.indexOf(caFile) + 1}`);
+    for (const caFile of caFiles) {
+        add(`${caVar(caFile)}=${q(caFile)}`);
     }
     add("");
 
@@ -248,7 +253,7 @@ export function binaryRunScript(spec: BinaryRunSpec): string {
     );
 
     // Login tool.
-    add(...loginToolFunction(spec.loginTool, spec.insecure === true, spec.caFile !== undefined));
+    add(...loginToolFunction(spec.loginTool));
     add("");
 
     add(
@@ -278,9 +283,9 @@ export function binaryRunScript(spec: BinaryRunSpec): string {
 
     if (passwordVars.length > 0) {
         add(
-            "login_password() { # registry username password-variable",
+            "login_password() { # registry username password-variable [ca|insecure [ca-argument]]",
             "  local -n password_ref=$3",
-            "  printf '%s' \"$password_ref\" | registry_login \"$1\" \"$2\" tls",
+            "  printf '%s' \"$password_ref\" | registry_login \"$1\" \"$2\" \"${4:-}\" \"${5:-}\"",
             "}",
         );
     }
@@ -302,13 +307,22 @@ export function binaryRunScript(spec: BinaryRunSpec): string {
     add("", "login_all() {");
     for (const login of spec.logins) {
         switch (login.kind) {
-            case "password":
+            case "password": {
+                // This registry's own TLS: its CA (oras --ca-file, skopeo --cert-dir holding only it) or insecure.
+                const tls = tlsOf(login);
+                const tlsArgs = tls.insecure
+                    ? " insecure"
+                    : tls.caFile !== undefined
+                      ? ` ca "${spec.loginTool === "skopeo" ? certDir(tls.caFile) : `$${caVar(tls.caFile)}`}"`
+                      : "";
+                const keys = login.passwordEnv === spec.logins.find((l) => l.kind === "password")?.passwordEnv ? "registryUsername and registryPassword" : "imageRegistryUsername and imageRegistryPassword";
                 add(
                     `  say "logging in to ${dq(login.registry)} as ${dq(login.username)}"`,
-                    `  checked_login ${q(login.registry)} ${q(`the registry ${login.registry} refused user ${login.username}: check registryUsername and registryPassword`)} \\`,
-                    `    login_password ${q(login.registry)} ${q(login.username)} ${shellVarOf(login.passwordEnv)} || return`,
+                    `  checked_login ${q(login.registry)} ${q(`the registry ${login.registry} refused user ${login.username}: check ${keys}`)} \\`,
+                    `    login_password ${q(login.registry)} ${q(login.username)} ${shellVarOf(login.passwordEnv)}${tlsArgs} || return`,
                 );
                 break;
+            }
             case "ecr":
                 add(
                     `  say "logging in to ${dq(login.registry)} (ECR, ${dq(login.region)})"`,
@@ -398,30 +412,41 @@ export function binaryRunScript(spec: BinaryRunSpec): string {
         'mkdir -m 700 -- "$DOCKER_CONFIG"',
         'login_out="$log_prefix-login.log"  # login tools print no secret',
     );
-    if (withTls && spec.caFile !== undefined) {
+    if (withTls && caFiles.length > 0) {
+        const caKeys = caFiles.length > 1 ? "registryCaFile or imageRegistryCaFile" : "registryCaFile";
+        for (const caFile of caFiles) {
+            add(`[ -r "$${caVar(caFile)}" ] || give_up 2 "the registry CA file $${caVar(caFile)} is missing or unreadable (${caKeys})"`);
+        }
         add(
-            "[ -r \"$ca_file\" ] || give_up 2 \"the registry CA file $ca_file is missing or unreadable (registryCaFile)\"",
-            "# The binary's own tools (oras, skopeo: Go programs) read SSL_CERT_FILE: the system bundle plus the registry CA.",
+            "# The binary's own tools (oras, skopeo: Go programs) read SSL_CERT_FILE: the system bundle plus every registry CA.",
             'ca_bundle="$DOCKER_CONFIG/ca-bundle.pem"',
             "for system_bundle in /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt; do",
             '  if [ -r "$system_bundle" ]; then cat -- "$system_bundle" >"$ca_bundle"; break; fi',
             "done",
-            'cat -- "$ca_file" >>"$ca_bundle"',
+            ...caFiles.map((caFile) => `cat -- "$${caVar(caFile)}" >>"$ca_bundle"`),
             'export SSL_CERT_FILE="$ca_bundle"',
         );
         if (spec.loginTool === "skopeo") {
-            add("# skopeo --cert-dir: a directory holding only the CA (a *.key there would be taken as a client key).",
-                'mkdir -p -- "$DOCKER_CONFIG/certs"',
-                'cp -- "$ca_file" "$DOCKER_CONFIG/certs/ca.crt"');
+            add("# skopeo --cert-dir: a directory per CA holding only it (a *.key there would be taken as a client key).");
+            for (const caFile of caFiles) {
+                add(`mkdir -p -- "${certDir(caFile)}"`, `cp -- "$${caVar(caFile)}" "${certDir(caFile)}/ca.crt"`);
+            }
         }
-        if (spec.loginTool === "docker" && spec.insecure !== true) {
+        if (spec.loginTool === "docker") {
             add("# docker: the daemon trusts /etc/docker/certs.d/<registry>/ca.crt; installed from the CA file when missing or different.");
-            for (const registry of [...new Set(spec.logins.filter((l) => l.kind === "password").map((l) => l.registry))]) {
+            const seen = new Set<string>();
+            for (const login of spec.logins) {
+                const caFile = login.kind === "password" ? tlsOf(login).caFile : undefined;
+                if (login.kind !== "password" || caFile === undefined || seen.has(login.registry)) {
+                    continue;
+                }
+                seen.add(login.registry);
+                const ca = `$${caVar(caFile)}`;
                 add(
-                    `certs_d=${q(`/etc/docker/certs.d/${registry}`)}`,
-                    'if ! cmp -s -- "$ca_file" "$certs_d/ca.crt"; then',
-                    '  { mkdir -p -- "$certs_d" && cp -- "$ca_file" "$certs_d/ca.crt" && chmod 644 -- "$certs_d/ca.crt"; } ||',
-                    '    give_up 2 "cannot install the registry CA as $certs_d/ca.crt (docker needs it there): copy $ca_file there as root"',
+                    `certs_d=${q(`/etc/docker/certs.d/${login.registry}`)}`,
+                    `if ! cmp -s -- "${ca}" "$certs_d/ca.crt"; then`,
+                    `  { mkdir -p -- "$certs_d" && cp -- "${ca}" "$certs_d/ca.crt" && chmod 644 -- "$certs_d/ca.crt"; } ||`,
+                    `    give_up 2 "cannot install the registry CA as $certs_d/ca.crt (docker needs it there): copy ${ca} there as root"`,
                     "fi",
                 );
             }
@@ -563,66 +588,49 @@ export function parseRunResult(stdout: string): RunResult {
     return result;
 }
 
-/** The `registry_login registry username [tls]` function of the chosen tool (password on stdin). */
-function loginToolFunction(tool: LoginTool, insecure: boolean, hasCa: boolean): string[] {
+/** A password login's TLS: its own caFile/insecure, else the spec's; insecure means no CA. */
+function passwordLoginTls(login: Extract<RegistryLogin, { kind: "password" }>, spec: BinaryRunSpec): { insecure: boolean; caFile?: string } {
+    const insecure = login.insecure ?? spec.insecure ?? false;
+    const caFile = insecure ? undefined : (login.caFile ?? spec.caFile);
+    return { insecure, ...(caFile !== undefined && caFile !== "" ? { caFile } : {}) };
+}
+
+/**
+ * The `registry_login registry username [ca|insecure [ca-argument]]` function of the chosen tool
+ * (password on stdin). The TLS options are per call: each password-login registry has its own CA
+ * (oras `--ca-file <file>`, skopeo `--cert-dir <dir holding only it>`) or is insecure; the ECR
+ * logins pass none.
+ */
+function loginToolFunction(tool: LoginTool): string[] {
     switch (tool) {
-        case "skopeo": {
-            const tls = insecure ? "--tls-verify=false " : hasCa ? '--cert-dir "$DOCKER_CONFIG/certs" ' : "";
-            if (tls === "") {
-                return [
-                    "# skopeo login: the password arrives on stdin.",
-                    "registry_login() { # registry username",
-                    '  bounded "skopeo login to $1" skopeo login --authfile "$REGISTRY_AUTH_FILE" --username "$2" --password-stdin "$1"',
-                    "}",
-                ];
-            }
+        case "skopeo":
             return [
-                "# skopeo login: the password arrives on stdin; TLS options apply to the password-login registries.",
-                "registry_login() { # registry username [tls]",
-                "  if [ \"${3:-}\" = tls ]; then",
-                `    bounded "skopeo login to $1" skopeo login --authfile "$REGISTRY_AUTH_FILE" ${tls}--username "$2" --password-stdin "$1"`,
-                "  else",
-                '    bounded "skopeo login to $1" skopeo login --authfile "$REGISTRY_AUTH_FILE" --username "$2" --password-stdin "$1"',
-                "  fi",
+                "# skopeo login: the password arrives on stdin; TLS options are this registry's.",
+                "registry_login() { # registry username [ca cert-dir | insecure]",
+                "  local tls=()",
+                '  case ${3:-} in ca) tls=(--cert-dir "$4") ;; insecure) tls=(--tls-verify=false) ;; esac',
+                '  bounded "skopeo login to $1" skopeo login --authfile "$REGISTRY_AUTH_FILE" "${tls[@]}" --username "$2" --password-stdin "$1"',
                 "}",
             ];
-        }
-        case "oras": {
-            const tls = insecure ? "--insecure " : hasCa ? '--ca-file "$ca_file" ' : "";
-            if (tls === "") {
-                return [
-                    "# oras login: the password arrives on stdin.",
-                    "registry_login() { # registry username",
-                    '  bounded "oras login to $1" oras login --registry-config "$REGISTRY_AUTH_FILE" --username "$2" --password-stdin "$1"',
-                    "}",
-                ];
-            }
+        case "oras":
             return [
-                "# oras login: the password arrives on stdin; TLS options apply to the password-login registries.",
-                "registry_login() { # registry username [tls]",
-                "  if [ \"${3:-}\" = tls ]; then",
-                `    bounded "oras login to $1" oras login --registry-config "$REGISTRY_AUTH_FILE" ${tls}--username "$2" --password-stdin "$1"`,
-                "  else",
-                '    bounded "oras login to $1" oras login --registry-config "$REGISTRY_AUTH_FILE" --username "$2" --password-stdin "$1"',
-                "  fi",
+                "# oras login: the password arrives on stdin; TLS options are this registry's.",
+                "registry_login() { # registry username [ca ca-file | insecure]",
+                "  local tls=()",
+                '  case ${3:-} in ca) tls=(--ca-file "$4") ;; insecure) tls=(--insecure) ;; esac',
+                '  bounded "oras login to $1" oras login --registry-config "$REGISTRY_AUTH_FILE" "${tls[@]}" --username "$2" --password-stdin "$1"',
                 "}",
             ];
-        }
-        case "docker": {
-            const out = [
+        case "docker":
+            return [
                 "# docker login: the password arrives on stdin. The Docker daemon does the TLS (see the CA step below).",
-                "registry_login() { # registry username [tls]",
+                "registry_login() { # registry username [ca ca-file | insecure]",
+                "  if [ \"${3:-}\" = insecure ]; then",
+                "    say \"registryInsecure: the Docker daemon must list $1 in insecure-registries (/etc/docker/daemon.json)\"",
+                "  fi",
+                '  bounded "docker login to $1" docker login --username "$2" --password-stdin "$1"',
+                "}",
             ];
-            if (insecure) {
-                out.push(
-                    "  if [ \"${3:-}\" = tls ]; then",
-                    "    say \"registryInsecure: the Docker daemon must list $1 in insecure-registries (/etc/docker/daemon.json)\"",
-                    "  fi",
-                );
-            }
-            out.push('  bounded "docker login to $1" docker login --username "$2" --password-stdin "$1"', "}");
-            return out;
-        }
     }
 }
 
@@ -688,6 +696,15 @@ function validate(spec: BinaryRunSpec): string[] {
         }
         switch (login.kind) {
             case "password":
+                if (login.caFile !== undefined && (typeof login.caFile !== "string" || !login.caFile.startsWith("/"))) {
+                    problems.push(`${where}.caFile must be an absolute path, got ${JSON.stringify(login.caFile)}`);
+                }
+                if (login.insecure !== undefined && typeof login.insecure !== "boolean") {
+                    problems.push(`${where}.insecure must be a boolean`);
+                }
+                if (spec.logins.some((other, j) => j < i && other?.kind === "password" && other.registry === login.registry && (other.username !== login.username || other.passwordEnv !== login.passwordEnv))) {
+                    problems.push(`${where}: ${login.registry} has another password login; one registry has one login in the credentials file`);
+                }
                 if (typeof login.username !== "string" || login.username === "" || /[\r\n]/.test(login.username)) {
                     problems.push(`${where}.username must be a non-empty single line`);
                 }

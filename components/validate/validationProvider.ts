@@ -190,7 +190,7 @@ export async function runChecks(inputs: ValidationInputs): Promise<CheckLine[]> 
                         insecure: inputs.imageRegistryInsecure,
                     };
                     checks.push(renamed("packs registry", ociBases(inputs.registryKind, connection, [packBase])));
-                    checks.push(renamed("images registry", ociBases(inputs.imageRegistryKind ?? inputs.registryKind, images, [imageBase])));
+                    checks.push(renamed("images registry", ociBases(inputs.imageRegistryKind ?? inputs.registryKind, images, [imageBase]), imageKeyNames));
                 } else {
                     checks.push(ociBases(inputs.registryKind, connection, [packBase, imageBase]));
                 }
@@ -221,8 +221,15 @@ export async function runChecks(inputs: ValidationInputs): Promise<CheckLine[]> 
     return Promise.all(checks);
 }
 
-async function renamed(name: string, line: Promise<CheckLine>): Promise<CheckLine> {
-    return { ...(await line), name };
+/** The check line under another name; `rewrite` adjusts its detail (e.g. to name the images registry's keys). */
+async function renamed(name: string, line: Promise<CheckLine>, rewrite: (detail: string) => string = (detail) => detail): Promise<CheckLine> {
+    const checked = await line;
+    return { ...checked, name, detail: rewrite(checked.detail) };
+}
+
+/** The checks name the registry* keys in their fixes; on the images registry the fix is its imageRegistry* twin. */
+function imageKeyNames(detail: string): string {
+    return detail.replace(/\bregistry(Username|Password|CaFile|Insecure|Endpoint)\b/g, "imageRegistry$1");
 }
 
 function failureMessage(outs: ValidationOutputs): string {

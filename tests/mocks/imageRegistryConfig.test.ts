@@ -15,7 +15,17 @@ const BAD_CONFIGS: BadConfig[] = [
     { label: "unknown images registry kind", stack: SPLIT, overrides: { imageRegistryKind: "quay" }, key: "imageRegistryKind", fix: /use one of harbor, generic/ },
     { label: "ecr as the images registry kind", stack: SPLIT, overrides: { imageRegistryKind: "ecr" }, key: "imageRegistryKind", fix: /use one of harbor, generic/ },
     { label: "http:// images registry", stack: SPLIT, overrides: { imageRegistryEndpoint: "http://example.internal.com" }, key: "imageRegistryEndpoint", fix: /give example\.internal\.com/ },
-    { label: "images registry with a path", stack: SPLIT, overrides: { imageRegistryEndpoint: "ftp://example.internal.com" }, key: "imageRegistryEndpoint", fix: /not a registry host/ },
+    { label: "images registry over ftp://", stack: SPLIT, overrides: { imageRegistryEndpoint: "ftp://example.internal.com" }, key: "imageRegistryEndpoint", fix: /unsupported scheme/ },
+    { label: "images registry with a path", stack: SPLIT, overrides: { imageRegistryEndpoint: "example.internal.com/v2/" }, key: "imageRegistryEndpoint", fix: /host\[:port\]/ },
+    {
+        label: "images registry with credentials inside", stack: SPLIT, overrides: { imageRegistryEndpoint: "https://robot:Inside-Pa55@example.internal.com" },
+        key: "imageRegistryEndpoint", fix: /holds credentials.*pulumi config set --secret/,
+    },
+    { label: "images user with a colon", stack: SPLIT, overrides: { imageRegistryUsername: "robot:images" }, key: "imageRegistryUsername", fix: /contains ":", which basic authentication cannot carry/ },
+    {
+        label: "images on a Harbor (packs generic) with a base only a generic registry accepts", stack: "generic-dev",
+        overrides: { imageRegistryEndpoint: "harbor.dev.internal", imageRegistryKind: "harbor", imageBase: "spectro--images" }, key: "imageBase", fix: /not a Harbor project name/,
+    },
     { label: "relative images CA path", stack: SPLIT, overrides: { imageRegistryCaFile: "pki/ca.crt" }, key: "imageRegistryCaFile", fix: /absolute path/ },
     { label: "images insecure that is not a boolean", stack: SPLIT, overrides: { imageRegistryInsecure: "yes" }, key: "imageRegistryInsecure", fix: /not true, false or empty/ },
     { label: "images insecure together with an images CA", stack: SPLIT, overrides: { imageRegistryInsecure: "true" }, key: "imageRegistryInsecure", fix: /imageRegistryInsecure false/ },
@@ -54,7 +64,7 @@ describe("images registry keys (program under the SDK's mock engine)", () => {
         it(`${bad.label}: names palette-airgap:${bad.key} and the fix, creates nothing`, async () => {
             const error = await expectConfigError(bad);
             assertProblem(error, bad);
-            for (const secret of [...Object.values(TEST_SECRETS), "plain-Pa55", "another-Pa55"]) {
+            for (const secret of [...Object.values(TEST_SECRETS), "plain-Pa55", "another-Pa55", "Inside-Pa55"]) {
                 assert.ok(!error.message.includes(secret), "a secret value in the message");
             }
         });

@@ -10,13 +10,11 @@
  * Debian packages: docker-registry, apache2-utils, openssl, skopeo, makeself, zip, unzip, jq.
  */
 import * as assert from "assert";
-import { spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import type { MockResourceArgs } from "@pulumi/pulumi/runtime/mocks";
 import type { OciRegistrySettings, SetupSettings } from "../../components/config";
 import { parsePackBinary } from "../../components/names";
 import { OciRegistry } from "../../components/registry/ociRegistry";
@@ -26,9 +24,10 @@ import { PackUploads } from "../../components/setup/packUploads";
 import { PREFLIGHT_SKIP_ENV, runPreflight } from "../../components/setup/runPreflight";
 import { RESULT_PREFIX, parseRunResult } from "../../components/setup/runScript";
 import { setupEnvironment } from "../../components/setup/setupEnvironment";
-import { Registration, byType, one, runComponents, unwrapSecrets, valueOf, withoutSecrets } from "../support/componentMocks";
-import { DEFAULT_IMAGES, DEFAULT_PACKS, FakeBinary, buildFakePackBinary, buildFakeSetupBinary, fakeBinariesAvailable } from "../support/makeselfBinaries";
-import { registryAvailable, startRegistry, TestRegistry } from "../support/registry";
+import { Registration, byType, one, runComponents, valueOf, withoutSecrets } from "../support/componentMocks";
+import { DEFAULT_IMAGES, DEFAULT_PACKS, FakeBinary, buildFakePackBinary, buildFakeSetupBinary } from "../support/makeselfBinaries";
+import { startRegistry, TestRegistry } from "../support/registry";
+import { RunRecord, executingMock, runCommand, skipUnlessSetupToolsAvailable } from "../support/commandRuns";
 
 const COMMAND = "command:local:Command";
 const EXTRA_PACKS = [
@@ -37,14 +36,6 @@ const EXTRA_PACKS = [
     { name: "lb-metallb-helm", version: "0.13.10" },
 ];
 
-interface RunRecord {
-    name: string;
-    start: number;
-    end: number;
-    status: number;
-    stdout: string;
-    stderr: string;
-}
 
 describe("AirgapSetup, PackUploads and OciRegistry under the SDK's mock engine, their commands run with bash against a real registry", function () {
     this.timeout(180_000);
@@ -56,16 +47,7 @@ describe("AirgapSetup, PackUploads and OciRegistry under the SDK's mock engine, 
     let cases = 0;
 
     before(async function () {
-        const tools = ["jq", "unzip", "bash"];
-        const missingTool = tools.find((tool) => !(process.env.PATH ?? "").split(path.delimiter).some((dir) => dir && fs.existsSync(path.join(dir, tool))));
-        if (!registryAvailable() || !fakeBinariesAvailable() || missingTool) {
-            const message = `needs docker-registry, htpasswd, openssl, makeself, skopeo, zip, jq, unzip (missing: ${missingTool ?? "registry or makeself tools"})`;
-            if (process.env.CI) {
-                throw new Error(message);
-            }
-            console.warn(`    skipped: ${message}`);
-            this.skip();
-        }
+        skipUnlessSetupToolsAvailable(this);
         registry = await startRegistry();
         base = fs.mkdtempSync(path.join(os.tmpdir(), "palette airgap setup "));
         previousCache = process.env.PALETTE_AIRGAP_DIGEST_CACHE;
@@ -113,11 +95,7 @@ describe("AirgapSetup, PackUploads and OciRegistry under the SDK's mock engine, 
     function declare(setup: SetupSettings, concurrency = 2) {
         const oci = new OciRegistry("registry", { registry: registrySettings() });
         const common = {
-            setupTarget: oci.setupTarget,
-            logins: oci.logins,
-            caFile: oci.caFile,
-            insecure: oci.insecure,
-            password: oci.password,
+            ...oci.runArgs,
             loginTool: "skopeo" as const,
             retryDelaySeconds: 0,
         };
@@ -128,30 +106,6 @@ describe("AirgapSetup, PackUploads and OciRegistry under the SDK's mock engine, 
 
     function settingsFor(binary: string, packs: FakeBinary[], work = workDir()): SetupSettings {
         return { binary, packBinaries: packs.map((p) => parsePackBinary(p.path)), workDir: work, loginTool: "skopeo", maxAttempts: 3, attemptTimeoutMinutes: 240, packConcurrency: 2, minFreeGb: 30 };
-    }
-
-    /** A mock provider whose Command runs `create` with its interpreter and environment, like pulumi-command. */
-    function executingMock(runs: RunRecord[]) {
-        let fail: (error: Error) => void = () => undefined;
-        const abort = new Promise<never>((_, reject) => (fail = reject));
-        abort.catch(() => undefined);
-        const newResource = async (args: MockResourceArgs) => {
-            const state: Record<string, unknown> = { ...args.inputs };
-            if (args.type === COMMAND) {
-                // The mock engine hands over secrets still wrapped (the whole environment here); the provider gets them plain.
-                const record = await runCommand(args.name, unwrapSecrets(args.inputs) as Record<string, any>);
-                runs.push(record);
-                if (record.status !== 0) {
-                    const error = new Error(`${args.name}: exit ${record.status}: ${record.stderr.slice(-2000)}`);
-                    fail(error);
-                    throw error;
-                }
-                state.stdout = record.stdout.replace(/\n$/, "");
-                state.stderr = record.stderr.replace(/\n$/, "");
-            }
-            return { id: `${args.name}-id`, state };
-        };
-        return { newResource, abort };
     }
 
     it("runs the setup then every pack, pushing under the right bases, at most 2 packs at once; outputs come from the result line", async function () {
@@ -375,21 +329,6 @@ describe("AirgapSetup, PackUploads and OciRegistry under the SDK's mock engine, 
 });
 
 /** Runs a registered command as pulumi-command does: interpreter + create, environment added to ours. */
-function runCommand(name: string, inputs: Record<string, any>): Promise<RunRecord> {
-    const interpreter = (inputs.interpreter as string[] | undefined) ?? ["/bin/sh", "-c"];
-    const env: NodeJS.ProcessEnv = { ...process.env, ...(inputs.environment ?? {}) };
-    return new Promise((resolve, reject) => {
-        const start = Date.now();
-        const child = spawn(interpreter[0], [...interpreter.slice(1), inputs.create as string], { env, stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (chunk) => (stdout += chunk));
-        child.stderr.on("data", (chunk) => (stderr += chunk));
-        child.on("error", reject);
-        child.on("close", (code) => resolve({ name, start, end: Date.now(), status: code ?? -1, stdout, stderr }));
-    });
-}
-
 function sha256Of(file: string): string {
     return crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 }

@@ -23,7 +23,6 @@
  * Debian packages: docker-registry, apache2-utils, openssl, skopeo, makeself, zip, unzip, jq.
  */
 import * as assert from "assert";
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -37,8 +36,9 @@ import { AirgapSetup } from "../../components/setup/airgapSetup";
 import { PackUploads, packResourceName } from "../../components/setup/packUploads";
 import { parseRunResult } from "../../components/setup/runScript";
 import { byType, one, runComponents, unwrapSecrets } from "../support/componentMocks";
-import { DEFAULT_IMAGES, DEFAULT_PACKS, FakeBinary, FakePack, buildFakePackBinary, buildFakeSetupBinary, fakeBinariesAvailable } from "../support/makeselfBinaries";
-import { registryAvailable, startRegistry, TestRegistry } from "../support/registry";
+import { DEFAULT_IMAGES, DEFAULT_PACKS, FakeBinary, FakePack, buildFakePackBinary, buildFakeSetupBinary } from "../support/makeselfBinaries";
+import { startRegistry, TestRegistry } from "../support/registry";
+import { RunRecord, runCommand, skipUnlessSetupToolsAvailable } from "../support/commandRuns";
 
 const COMMAND = "command:local:Command";
 const SETUP_RUN = "setup-run";
@@ -53,14 +53,6 @@ const PACK_NAMES = PACKS.map(packResourceName);
 const [PACK1, PACK2, PACK3, PACK4] = PACK_NAMES;
 const MAX_ATTEMPTS = 2;
 
-interface RunRecord {
-    name: string;
-    start: number;
-    end: number;
-    status: number;
-    stdout: string;
-    stderr: string;
-}
 
 /** One resource in the modelled stack state. */
 interface StateEntry {
@@ -102,15 +94,7 @@ describe("recovery after a failed setup or pack run: the next pulumi up resumes 
     let cases = 0;
 
     before(function () {
-        const missingTool = ["jq", "unzip", "bash"].find((tool) => !hasCommand(tool));
-        if (!registryAvailable() || !fakeBinariesAvailable() || missingTool) {
-            const message = `needs docker-registry, htpasswd, openssl, makeself, skopeo, zip, jq, unzip (missing: ${missingTool ?? "registry or makeself tools"})`;
-            if (process.env.CI) {
-                throw new Error(message);
-            }
-            console.warn(`    skipped: ${message}`);
-            this.skip();
-        }
+        skipUnlessSetupToolsAvailable(this);
         base = fs.mkdtempSync(path.join(os.tmpdir(), "palette airgap recovery "));
         previousCache = process.env.PALETTE_AIRGAP_DIGEST_CACHE;
         process.env.PALETTE_AIRGAP_DIGEST_CACHE = path.join(base, "digests.json");
@@ -173,11 +157,7 @@ describe("recovery after a failed setup or pack run: the next pulumi up resumes 
         return () => {
             const oci = new OciRegistry("registry", { registry: registrySettings(registry) });
             const common = {
-                setupTarget: oci.setupTarget,
-                logins: oci.logins,
-                caFile: oci.caFile,
-                insecure: oci.insecure,
-                password: oci.password,
+                ...oci.runArgs,
                 loginTool: setup.loginTool,
                 maxAttempts: setup.maxAttempts,
                 retryDelaySeconds: 0,
@@ -398,7 +378,7 @@ describe("recovery after a failed setup or pack run: the next pulumi up resumes 
             steps.push(step);
             running += 1;
             const script = (op === "update" ? inputs.update ?? inputs.create : inputs.create) as string;
-            const record = await runCommand(args.name, script, inputs);
+            const record = await runCommand(args.name, inputs, script);
             running -= 1;
             runs.push(record);
             step.run = record;
@@ -539,22 +519,3 @@ async function assertCompleteAndPushedOnce(registry: TestRegistry, workDir: stri
     }
 }
 
-/** Runs a registered command's script (create or update) as pulumi-command does: interpreter + script, environment added to ours. */
-function runCommand(name: string, script: string, inputs: Record<string, any>): Promise<RunRecord> {
-    const interpreter = (inputs.interpreter as string[] | undefined) ?? ["/bin/sh", "-c"];
-    const env: NodeJS.ProcessEnv = { ...process.env, ...(inputs.environment ?? {}) };
-    return new Promise((resolve, reject) => {
-        const start = Date.now();
-        const child = spawn(interpreter[0], [...interpreter.slice(1), script], { env, stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (chunk) => (stdout += chunk));
-        child.stderr.on("data", (chunk) => (stderr += chunk));
-        child.on("error", reject);
-        child.on("close", (code) => resolve({ name, start, end: Date.now(), status: code ?? -1, stdout, stderr }));
-    });
-}
-
-function hasCommand(name: string): boolean {
-    return (process.env.PATH ?? "").split(path.delimiter).some((dir) => dir !== "" && fs.existsSync(path.join(dir, name)));
-}

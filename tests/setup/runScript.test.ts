@@ -8,7 +8,7 @@ import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BinaryRunSpec, binaryRunScript, labelSlug, parseRunResult, RESULT_PREFIX, shellQuote } from "../../components/setup/runScript";
+import { BinaryRunSpec, RegistryLogin, binaryRunScript, labelSlug, parseRunResult, RESULT_PREFIX, shellQuote } from "../../components/setup/runScript";
 import { buildFakePackBinary, buildFakeSetupBinary, DEFAULT_IMAGES, DEFAULT_PACKS, FakeFaults, fakeBinariesAvailable } from "../support/makeselfBinaries";
 import { registryAvailable, startRegistry, TestRegistry } from "../support/registry";
 import { SilentServer, startSilentServer } from "../support/silentServer";
@@ -66,7 +66,8 @@ describe("binaryRunScript: the script text", () => {
         assert.ok(script.includes(`export OCI_PACK_BASE='spectro-packs'`));
         assert.ok(script.includes(`'robot$palette'`), "the user name is single-quoted ($ not expanded)");
         assert.ok(script.includes(`ca_file='/etc/pki/harbor ca.crt'`));
-        assert.ok(script.includes(`--ca-file "$ca_file"`));
+        assert.ok(script.includes(`login_password 'harbor.lab:8443' 'robot$palette' password_REGISTRY_PASSWORD ca "$ca_file" || return`), "oras gets --ca-file with the CA");
+        assert.ok(script.includes(`case \${3:-} in ca) tls=(--ca-file "$4")`));
     });
 
     it("names the password variable, never a password, and does not export it to children", () => {
@@ -80,16 +81,57 @@ describe("binaryRunScript: the script text", () => {
     });
 
     it("uses TLS options only as configured: skopeo --cert-dir with only the CA, --tls-verify=false only when insecure", () => {
+        const loginCall = (script: string) => script.split("\n").find((line) => line.includes("login_password 'harbor.lab:8443'"))?.trim();
         const skopeo = binaryRunScript({ ...spec, loginTool: "skopeo" });
-        assert.ok(skopeo.includes(`--cert-dir "$DOCKER_CONFIG/certs"`));
+        assert.strictEqual(loginCall(skopeo), `login_password 'harbor.lab:8443' 'robot$palette' password_REGISTRY_PASSWORD ca "$DOCKER_CONFIG/certs" || return`);
+        assert.ok(skopeo.includes(`case \${3:-} in ca) tls=(--cert-dir "$4") ;; insecure) tls=(--tls-verify=false)`));
         assert.ok(skopeo.includes(`cp -- "$ca_file" "$DOCKER_CONFIG/certs/ca.crt"`));
-        assert.ok(!skopeo.includes("--tls-verify=false"));
         const insecure = binaryRunScript({ ...spec, loginTool: "skopeo", caFile: undefined, insecure: true });
-        assert.ok(insecure.includes("--tls-verify=false"));
+        assert.strictEqual(loginCall(insecure), `login_password 'harbor.lab:8443' 'robot$palette' password_REGISTRY_PASSWORD insecure || return`);
+        assert.ok(!insecure.includes("ca_file="), "no CA when insecure");
         const oras = binaryRunScript({ ...spec, caFile: undefined });
-        assert.ok(!oras.includes("--insecure") && !oras.includes("--ca-file"));
+        assert.strictEqual(loginCall(oras), `login_password 'harbor.lab:8443' 'robot$palette' password_REGISTRY_PASSWORD || return`, "no TLS option without CA or insecure");
+        assert.ok(!oras.includes("ca_file=") && !oras.includes("SSL_CERT_FILE"));
         const docker = binaryRunScript({ ...spec, loginTool: "docker" });
         assert.ok(docker.includes(`certs_d='/etc/docker/certs.d/harbor.lab:8443'`));
+    });
+
+    it("two password registries: each login with its own password variable, CA (or insecure); one bundle of both CAs for the binary", () => {
+        const logins: Extract<RegistryLogin, { kind: "password" }>[] = [
+            { kind: "password", registry: "10.10.100.48", username: "admin", passwordEnv: "PACKS_PASSWORD", caFile: "/etc/pki/packs ca.crt" },
+            { kind: "password", registry: "example.internal.com", username: "robot$images", passwordEnv: "IMAGES_PASSWORD", caFile: "/etc/pki/images-ca.crt" },
+            { kind: "password", registry: "lab.internal:5000", username: "lab", passwordEnv: "LAB_PASSWORD", insecure: true },
+        ];
+        const lines = (script: string) => script.split("\n").map((line) => line.trim());
+        for (const loginTool of ["oras", "skopeo", "docker"] as const) {
+            const script = binaryRunScript({ ...spec, loginTool, caFile: undefined, logins });
+            assert.strictEqual(spawnSync("bash", ["-n"], { input: script }).status, 0, loginTool);
+            assert.ok(script.includes(`ca_file='/etc/pki/packs ca.crt'`) && script.includes(`ca_file_2='/etc/pki/images-ca.crt'`), loginTool);
+            assert.ok(script.includes(`cat -- "$ca_file" >>"$ca_bundle"`) && script.includes(`cat -- "$ca_file_2" >>"$ca_bundle"`), `${loginTool}: both CAs in SSL_CERT_FILE`);
+            for (const env of ["PACKS_PASSWORD", "IMAGES_PASSWORD", "LAB_PASSWORD"]) {
+                assert.ok(script.includes(`unset ${env}`), `${loginTool}: ${env} not exported to children`);
+            }
+            assert.ok(lines(script).includes(`login_password 'lab.internal:5000' 'lab' password_LAB_PASSWORD insecure || return`), loginTool);
+            assert.ok(script.includes(`check imageRegistryUsername and imageRegistryPassword`), `${loginTool}: the second registry's keys are named`);
+            if (loginTool === "oras") {
+                assert.ok(lines(script).includes(`login_password '10.10.100.48' 'admin' password_PACKS_PASSWORD ca "$ca_file" || return`));
+                assert.ok(lines(script).includes(`login_password 'example.internal.com' 'robot$images' password_IMAGES_PASSWORD ca "$ca_file_2" || return`));
+            }
+            if (loginTool === "skopeo") {
+                assert.ok(lines(script).includes(`login_password 'example.internal.com' 'robot$images' password_IMAGES_PASSWORD ca "$DOCKER_CONFIG/certs-2" || return`));
+                assert.ok(script.includes(`cp -- "$ca_file_2" "$DOCKER_CONFIG/certs-2/ca.crt"`), "a cert dir per CA, holding only it");
+            }
+            if (loginTool === "docker") {
+                assert.ok(script.includes(`certs_d='/etc/docker/certs.d/example.internal.com'\nif ! cmp -s -- "$ca_file_2" "$certs_d/ca.crt"`));
+                assert.ok(script.includes(`certs_d='/etc/docker/certs.d/10.10.100.48'\nif ! cmp -s -- "$ca_file" "$certs_d/ca.crt"`));
+                assert.ok(!script.includes("certs.d/lab.internal:5000"), "no CA installed for the insecure registry");
+            }
+        }
+        assert.throws(
+            () => binaryRunScript({ ...spec, logins: [logins[0], { ...logins[1], registry: "10.10.100.48" }] }),
+            /10\.10\.100\.48 has another password login/,
+        );
+        assert.throws(() => binaryRunScript({ ...spec, logins: [{ ...logins[0], caFile: "pki/ca.crt" }] }), /logins\[0\]\.caFile must be an absolute path/);
     });
 
     it("skips the manifests search for pack binaries (manifests: false)", () => {

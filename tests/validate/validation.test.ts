@@ -166,7 +166,8 @@ describe("Validation: ValidationRun through the provider plugin (gRPC) against r
         assert.strictEqual(registration.type, TYPE);
         assert.strictEqual(registration.custom, true);
         assert.deepStrictEqual(registration.secretPaths.sort(), ["registryPassword", "vspherePassword"]);
-        assert.deepStrictEqual(secretOutputs.get("palette-validation")?.sort(), ["registryPassword", "vspherePassword"]);
+        // The images registry's password too, when a stack has one (a separate images registry).
+        assert.deepStrictEqual(secretOutputs.get("palette-validation")?.sort(), ["imageRegistryPassword", "registryPassword", "vspherePassword"]);
         assert.strictEqual(registration.inputs.triggers, '["/tmp/spectro-manifests-1732550000.zip"]');
         assert.strictEqual(registration.inputs.packBase, "spectro-packs");
         assert.strictEqual(registration.inputs.imageBase, "spectro-images");
