@@ -286,6 +286,7 @@ function checkInputs(inputs: ValidationInputs): CheckFailure[] {
             fail("registryKind", oneOfProblem(inputs.registryKind, VALIDATION_REGISTRY_KINDS, "harbor"));
         } else if (inputs.registryKind === "ecr") {
             if (known(inputs.ecrRegion)) fail("ecrRegion", awsRegionProblem(inputs.ecrRegion || undefined, "us-west-2"));
+            if (given(inputs.ecrImageRegion)) fail("ecrImageRegion", awsRegionProblem(inputs.ecrImageRegion, "eu-central-1"));
         } else {
             require(["registryEndpoint", "registryUsername", "registryPassword"], `for a ${inputs.registryKind} registry`);
             if (inputs.imageRegistryEndpoint) {
@@ -303,7 +304,7 @@ function checkInputs(inputs: ValidationInputs): CheckFailure[] {
     for (const key of ["packBase", "imageBase"] as const) {
         if (given(inputs[key])) fail(key, repositoryBaseProblem(inputs[key], inputs.registryKind ?? "generic"));
     }
-    for (const key of ["scarCaFile", "registryCaFile", "vsphereCaFile"] as const) {
+    for (const key of ["scarCaFile", "registryCaFile", "imageRegistryCaFile", "vsphereCaFile"] as const) {
         if (given(inputs[key])) fail(key, absolutePathProblem(inputs[key], "/etc/palette-airgap/ca.pem"));
     }
     return failures;

@@ -74,7 +74,7 @@ describe("images registry keys (program under the SDK's mock engine)", () => {
         const run = await runStack("harbor-lab");
         const [setup] = run.resources.filter((r) => r.name === "palette-setup-run");
         assert.deepStrictEqual(Object.keys(setup.inputs.environment as object), ["PALETTE_AIRGAP_REGISTRY_PASSWORD"]);
-        const [validation] = run.resources.filter((r) => r.type === "pulumi-nodejs:dynamic/validate:ValidationRun");
+        const [validation] = run.resources.filter((r) => r.type === "palette-airgap:validate:ValidationRun");
         assert.strictEqual(validation.inputs.imageRegistryEndpoint, undefined);
     });
 
@@ -98,7 +98,7 @@ describe("images registry keys (program under the SDK's mock engine)", () => {
             insecure: false, caFile: "/etc/pki/palette/harbor-ca.crt", imageInsecure: false, imageCaFile: "/etc/pki/palette/harbor-ca.crt",
         });
         // Generic images registry: only the packs project is created (on the packs Harbor).
-        const projects = run.resources.filter((r) => r.type === "pulumi-nodejs:dynamic/registry:HarborProject");
+        const projects = run.resources.filter((r) => r.type === "palette-airgap:registry:HarborProject");
         assert.deepStrictEqual(projects.map((p) => [p.inputs.projectName, p.inputs.endpoint]), [["spectro-packs", "harbor.lab.internal"]]);
         const answers = run.outputs.paletteCli as Record<string, any>;
         assert.strictEqual(answers.images.username, "admin");
@@ -132,7 +132,7 @@ describe("images registry keys (program under the SDK's mock engine)", () => {
         const [setup] = run.resources.filter((r) => r.name === "palette-setup-run");
         assert.match(String(setup.inputs.create), /login_ecr '123456789012\.dkr\.ecr\.eu-central-1\.amazonaws\.com' 'eu-central-1'/);
         assert.match(String(setup.inputs.create), /login_ecr '123456789012\.dkr\.ecr\.us-west-2\.amazonaws\.com' 'us-west-2'/);
-        const [validation] = run.resources.filter((r) => r.type === "pulumi-nodejs:dynamic/validate:ValidationRun");
+        const [validation] = run.resources.filter((r) => r.type === "palette-airgap:validate:ValidationRun");
         assert.strictEqual(validation.inputs.ecrImageRegion, "eu-central-1");
         const answers = run.outputs.paletteCli as Record<string, any>;
         assert.strictEqual(answers.images.region, "eu-central-1");

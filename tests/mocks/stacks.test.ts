@@ -6,7 +6,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import {
-    MOCK_AWS_ACCOUNT, MOCK_ECR_PUBLIC_ALIAS, MOCK_SETUP_RESULT, PROJECT_ROOT, StackRun, TEST_SECRETS, findResource, resourceGraph, runStack, stackNames,
+    MOCK_AWS_ACCOUNT, MOCK_ECR_PUBLIC_ALIAS, MOCK_SETUP_RESULT, PROJECT_ROOT, StackRun, TEST_SECRETS, findResource, readStackConfig, resourceGraph, runStack, stackNames,
 } from "../support/stackHarness";
 import { withoutSecrets } from "../support/secretWire";
 
@@ -105,7 +105,7 @@ describe("stack files (program under the SDK's mock engine)", () => {
                 assert.strictEqual(imported.custom, true);
                 const pluginResources = run.resources.filter((resource) => resource.type.startsWith("palette-airgap:") && resource.custom);
                 const expected = ["palette-airgap:validate:ValidationRun", "palette-airgap:vsphere:OvaTemplateImport"];
-                if (stack === "harbor-lab") expected.unshift("palette-airgap:registry:HarborProject");
+                if (readStackConfig(stack).registryKind === "harbor") expected.unshift("palette-airgap:registry:HarborProject");
                 assert.deepStrictEqual([...new Set(pluginResources.map((resource) => resource.type))].sort(), expected);
                 for (const resource of run.resources) {
                     assert.ok(!("__provider" in resource.inputs), `${resource.type} ${resource.name} carries code in its inputs`);
@@ -153,7 +153,7 @@ describe("stack files (program under the SDK's mock engine)", () => {
             insecure: false, caFile: "/etc/pki/palette/packs-harbor-ca.crt", imageInsecure: false, imageCaFile: "/etc/pki/palette/images-harbor-ca.crt",
         });
         // One Harbor project on each Harbor, with that Harbor's user, password and CA.
-        const projects = findResource(run, "pulumi-nodejs:dynamic/registry:HarborProject");
+        const projects = findResource(run, "palette-airgap:registry:HarborProject");
         assert.deepStrictEqual(
             projects.map((p) => [p.inputs.projectName, p.inputs.public, p.inputs.endpoint, p.inputs.username, p.inputs.caFile, p.inputs.password]).sort(),
             [
@@ -176,7 +176,7 @@ describe("stack files (program under the SDK's mock engine)", () => {
             );
         }
         // The validation checks each base on its own registry.
-        const [validation] = findResource(run, "pulumi-nodejs:dynamic/validate:ValidationRun");
+        const [validation] = findResource(run, "palette-airgap:validate:ValidationRun");
         assert.deepStrictEqual(validation.secretPaths.sort(), ["imageRegistryPassword", "registryPassword", "vspherePassword"]);
         assert.strictEqual(validation.inputs.registryEndpoint, "10.10.100.48");
         assert.strictEqual(validation.inputs.imageRegistryEndpoint, "example.internal.com");

@@ -115,6 +115,24 @@ describe("provider plugin: started as the engine starts it, over gRPC", function
             assert.match(ecr.ecrRegion, /"mars-1" is not an AWS region; e\.g\. us-west-2/);
         });
 
+        it("ValidationRun with a separate images registry: valid inputs pass with both passwords returned as secrets; each images value is checked like its twin", async function () {
+            const twoRegistries = {
+                registryKind: "harbor",
+                registryEndpoint: "10.10.100.48", registryUsername: "admin", registryPassword: wireSecret("packs-Pa55-CHECK"),
+                imageRegistryKind: "generic",
+                imageRegistryEndpoint: "example.internal.com", imageRegistryUsername: "robot", imageRegistryPassword: "images-Pa55-CHECK",
+                imageRegistryCaFile: "/etc/pki/images-ca.crt",
+            };
+            const { result, wire } = await plugin.check(VALIDATION_RUN, "two", {}, twoRegistries);
+            assert.deepStrictEqual(result.failures, []);
+            assert.deepStrictEqual(secretPaths(wire).sort(), ["imageRegistryPassword", "registryPassword"], "the images password is a secret even when sent plain");
+            const reasons = await failures(VALIDATION_RUN, { ...twoRegistries, imageRegistryKind: "quay", imageRegistryCaFile: "ca.pem", imageRegistryPassword: "" });
+            assert.deepStrictEqual(Object.keys(reasons).sort(), ["imageRegistryCaFile", "imageRegistryKind", "imageRegistryPassword"]);
+            assert.match(reasons.imageRegistryKind, /"quay" is not allowed; use one of harbor, generic/);
+            const ecr = await failures(VALIDATION_RUN, { registryKind: "ecr", ecrRegion: "us-west-2", ecrImageRegion: "mars-1" });
+            assert.match(ecr.ecrImageRegion, /"mars-1" is not an AWS region/);
+        });
+
         it("a secret never appears in a failure's reason", async function () {
             const { result } = await plugin.check(OVA_TEMPLATE, "bad", {}, { ...goodTemplate, server: "", password: wireSecret("vc-Pa55-NEVER-SHOWN") });
             assert.ok(result.failures.length > 0);

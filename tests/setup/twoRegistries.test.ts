@@ -271,7 +271,7 @@ describe("two Harbors: each project on its own Harbor, with that Harbor's creden
         };
         const { registrations } = await runComponents(() => new OciRegistry("registry", { registry: settings }));
         // What the engine would hand the provider: the registered inputs, through the real provider.
-        for (const project of byType(registrations, "pulumi-nodejs:dynamic/registry:HarborProject")) {
+        for (const project of byType(registrations, "palette-airgap:registry:HarborProject")) {
             const inputs = unwrapSecrets(project.inputs) as Record<string, any>;
             delete inputs.__provider;
             await harborProjectProvider.create!(inputs as never);
