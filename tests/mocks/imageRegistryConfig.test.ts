@@ -19,7 +19,7 @@ const BAD_CONFIGS: BadConfig[] = [
     { label: "images registry with a path", stack: SPLIT, overrides: { imageRegistryEndpoint: "example.internal.com/v2/" }, key: "imageRegistryEndpoint", fix: /host\[:port\]/ },
     {
         label: "images registry with credentials inside", stack: SPLIT, overrides: { imageRegistryEndpoint: "https://robot:Inside-Pa55@example.internal.com" },
-        key: "imageRegistryEndpoint", fix: /holds credentials.*pulumi config set --secret/,
+        key: "imageRegistryEndpoint", fix: /holds credentials.*use imageRegistryUsername and imageRegistryPassword \(--secret\)/,
     },
     { label: "images user with a colon", stack: SPLIT, overrides: { imageRegistryUsername: "robot:images" }, key: "imageRegistryUsername", fix: /contains ":", which basic authentication cannot carry/ },
     {

@@ -107,7 +107,7 @@ describe("provider plugin: GetSchema", function () {
             assert.deepStrictEqual(secrets(schema.resources[token].properties), expected, `${token}: the state's copy is secret too`);
         }
         assert.deepStrictEqual(secrets(schema.resources["palette-airgap:vsphere:OvaTemplate"].inputProperties), ["password", "sourceAuthorization"]);
-        assert.deepStrictEqual(secrets(schema.resources["palette-airgap:validate:ValidationRun"].inputProperties), ["registryPassword", "vspherePassword"]);
+        assert.deepStrictEqual(secrets(schema.resources["palette-airgap:validate:ValidationRun"].inputProperties), ["imageRegistryPassword", "registryPassword", "vspherePassword"]);
         assert.deepStrictEqual(secrets(schema.types["palette-airgap:validate:ValidationRegistry"].properties), ["password"]);
         assert.deepStrictEqual(secrets(schema.types["palette-airgap:validate:ValidationTemplate"].properties), ["password"]);
     });
