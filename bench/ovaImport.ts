@@ -92,6 +92,8 @@ function parseArgs(argv: string[]): Args {
 
 interface Timed {
     wallMs: number;
+    /** user+system CPU of the process (of the three, for govc), ms. */
+    cpuMs: number;
     peakRssMiB: number;
     othersPct: number;
 }
@@ -156,7 +158,7 @@ async function main(): Promise<void> {
                 console.log(
                     `  run ${run}: ours ${fmtMs(o.wallMs)} (load ${fmtMs(o.worker.loadMs)}, import ${fmtMs(o.worker.importMs)}, delete ${fmtMs(o.worker.deleteMs)}; ` +
                         `upload ${o.worker.uploadMiBps?.toFixed(0) ?? "?"} MiB/s, cpu ${fmtMs(o.worker.cpuMs)}), ${o.peakRssMiB} MiB, others ${o.othersPct.toFixed(0)}%` +
-                        (g ? `; govc ${fmtMs(g.wallMs)} (${g.steps.map((s) => `${s.step} ${fmtMs(s.wallMs)}`).join(", ")}), ${g.peakRssMiB} MiB, others ${g.othersPct.toFixed(0)}%` : ""),
+                        (g ? `; govc ${fmtMs(g.wallMs)} cpu ${fmtMs(g.cpuMs)} (${g.steps.map((s) => `${s.step} ${fmtMs(s.wallMs)}`).join(", ")}), ${g.peakRssMiB} MiB, others ${g.othersPct.toFixed(0)}%` : ""),
                 );
             }
             results.push(result);
@@ -227,7 +229,7 @@ async function timedProcess(command: string[], stdin?: string, cwd?: string, env
     const childMs = (user + system) * 1000;
     const vcsimMs = vcsimPid ? processCpuMs(vcsimPid) - vcsim0 : 0;
     const othersMs = machineBusyMs() - busy0 - childMs - vcsimMs - (self.user + self.system) / 1000;
-    return { wallMs, peakRssMiB: Math.round(maxRssKiB / 102.4) / 10, othersPct: Math.max(0, (othersMs / (wallMs * os.cpus().length)) * 100), stdout, stderr };
+    return { wallMs, cpuMs: childMs, peakRssMiB: Math.round(maxRssKiB / 102.4) / 10, othersPct: Math.max(0, (othersMs / (wallMs * os.cpus().length)) * 100), stdout, stderr };
 }
 
 function warmPageCache(file: string): void {
@@ -257,7 +259,7 @@ async function ours(vc: Vcsim, worker: string, ova: TestOva, templateName: strin
     if (!line) throw new Error(`the worker printed no RESULT line:\n${run.stdout}\n${run.stderr}`);
     const result = JSON.parse(line.slice("RESULT ".length)) as WorkerResult;
     if (result.ovaSha256 !== ova.sha256 || !result.isTemplate) throw new Error(`the worker's import is wrong: ${line}`);
-    return { wallMs: run.wallMs, peakRssMiB: run.peakRssMiB, othersPct: run.othersPct, worker: result };
+    return { wallMs: run.wallMs, cpuMs: run.cpuMs, peakRssMiB: run.peakRssMiB, othersPct: run.othersPct, worker: result };
 }
 
 async function govc(vc: Vcsim, binary: string, ova: TestOva, name: string): Promise<GovcRun> {
@@ -274,6 +276,7 @@ async function govc(vc: Vcsim, binary: string, ova: TestOva, name: string): Prom
     };
     const steps: GovcRun["steps"] = [];
     let othersCpu = 0;
+    let cpuMs = 0;
     for (const [step, argv] of [
         ["import.ova", ["import.ova", `-folder=/${DATACENTER}/vm/${FOLDER}`, `-name=${name}`, ova.path]],
         ["vm.markastemplate", ["vm.markastemplate", name]],
@@ -281,10 +284,11 @@ async function govc(vc: Vcsim, binary: string, ova: TestOva, name: string): Prom
     ] as const) {
         const r = await timedProcess([binary, ...argv], undefined, undefined, env, vc.pid);
         steps.push({ step, wallMs: r.wallMs, peakRssMiB: r.peakRssMiB });
+        cpuMs += r.cpuMs;
         othersCpu += (r.othersPct * r.wallMs) / 100;
     }
     const wallMs = steps.reduce((sum, s) => sum + s.wallMs, 0);
-    return { wallMs, peakRssMiB: Math.max(...steps.map((s) => s.peakRssMiB)), othersPct: (othersCpu / wallMs) * 100, steps };
+    return { wallMs, cpuMs, peakRssMiB: Math.max(...steps.map((s) => s.peakRssMiB)), othersPct: (othersCpu / wallMs) * 100, steps };
 }
 
 function median(values: number[]): number {
@@ -318,10 +322,11 @@ function report(results: SizeResult[], sdkLoad: Timed[], args: Args, commandLine
             `${Math.max(...r.ours.map((x) => x.peakRssMiB))}`,
             r.govc.length ? `${Math.max(...r.govc.map((x) => x.peakRssMiB))}` : "-",
             `${median(r.ours.map((x) => x.worker.loadMs)).toFixed(0)} / ${median(r.ours.map((x) => x.worker.importMs)).toFixed(0)} / ${median(r.ours.map((x) => x.worker.deleteMs)).toFixed(0)}`,
+            `${fmtMs(median(r.ours.map((x) => x.cpuMs)))} / ${r.govc.length ? fmtMs(median(r.govc.map((x) => x.cpuMs))) : "-"}`,
             `${median(r.ours.map((x) => x.othersPct)).toFixed(0)}% / ${r.govc.length ? median(r.govc.map((x) => x.othersPct)).toFixed(0) : "-"}%`,
         ];
     });
-    console.log(table(["size", "our wall", "govc wall", "ours/govc", "our peak RSS MiB", "govc peak RSS MiB", "our load / import / delete ms", "others (ours / govc)"], rows));
+    console.log(table(["size", "our wall", "govc wall", "ours/govc", "our peak RSS MiB", "govc peak RSS MiB", "our load / import / delete ms", "CPU (ours / govc)", "others (ours / govc)"], rows));
     console.log(`\nLoading @pulumi/pulumi in plain node (not part of the import): ${fmtMs(median(sdkLoad.map((r) => r.wallMs)))}, ${median(sdkLoad.map((r) => r.peakRssMiB))} MiB peak RSS (median of 5).`);
     console.log(`\nEvery run:\n`);
     const runRows: string[][] = [];
@@ -333,16 +338,17 @@ function report(results: SizeResult[], sdkLoad: Timed[], args: Args, commandLine
                 `${i + 1}`,
                 fmtMs(o.wallMs),
                 `${o.worker.uploadMiBps?.toFixed(0) ?? "?"}`,
-                fmtMs(o.worker.cpuMs),
+                fmtMs(o.cpuMs),
                 `${o.peakRssMiB}`,
                 `${o.othersPct.toFixed(0)}%`,
                 g ? `${fmtMs(g.wallMs)} (${g.steps.map((s) => fmtMs(s.wallMs)).join(" + ")})` : "-",
+                g ? fmtMs(g.cpuMs) : "-",
                 g ? `${g.peakRssMiB}` : "-",
                 g ? `${g.othersPct.toFixed(0)}%` : "-",
             ]);
         });
     }
-    console.log(table(["size", "run", "our wall", "our upload MiB/s", "our cpu", "our RSS MiB", "others", "govc wall (import + mark + destroy)", "govc RSS MiB", "others"], runRows));
+    console.log(table(["size", "run", "our wall", "our upload MiB/s", "our cpu", "our RSS MiB", "others", "govc wall (import + mark + destroy)", "govc cpu", "govc RSS MiB", "others"], runRows));
     const oneGiB = results.find((r) => r.sizeMiB === 1024);
     const peaks = results.map((r) => Math.max(...r.ours.map((x) => x.peakRssMiB)));
     const verdicts: string[] = [];

@@ -176,8 +176,6 @@ export interface OvfDescriptorSummary {
     productSection?: OvfProductSection;
 }
 
-const ARRAY_TAGS = new Set(["File", "Disk", "Network", "Property", "ProductSection", "VirtualSystem", "VirtualSystemCollection", "Category", "Section", "Content"]);
-
 /**
  * Sections the summary never reads, kept as raw text instead of being built into objects: a
  * multi-MB descriptor is nearly all of these (hardware items, EULAs, annotations), and building them
@@ -268,7 +266,8 @@ export function parseOvfDescriptor(xml: string, descriptorName = "OVF descriptor
         parseAttributeValue: false,
         trimValues: true,
         stopNodes: UNREAD_SECTIONS,
-        isArray: (tagName, _jpath, _leaf, isAttribute) => !isAttribute && ARRAY_TAGS.has(tagName),
+        // No isArray callback: a repeated element becomes an array anyway and asArray() takes either
+        // form; the callback cost ~40% of the parse of a descriptor with 30,000 properties.
     });
     let doc: XmlNode;
     try {
