@@ -18,6 +18,7 @@ import { ovaTemplateProvider, type OvaTemplateInputs, type OvaTemplateOutputs } 
 import { VsphereSoapClient } from "../../components/vsphere/soapClient";
 import type { ManagedObjectRef } from "../../components/vsphere/vimTypes";
 import { buildTestOva, TestOva } from "../support/ovaBuilder";
+import { callPlugin, PluginProcess } from "../support/plugin";
 import { startVcsim, Vcsim } from "../support/vcsim";
 
 const MiB = 1024 * 1024;
@@ -456,6 +457,48 @@ describe("OVA forms vCenter accepts, and those refused before anything is create
             } finally {
                 await served.close();
             }
+        });
+
+        describe("through the plugin's gRPC Create and Delete (the plugin started as the engine starts it)", () => {
+            const TYPE = "palette-airgap:vsphere:OvaTemplateImport";
+            let plugin: PluginProcess;
+            before(async () => {
+                plugin = await PluginProcess.start();
+            });
+            after(async () => {
+                await plugin?.stop();
+            });
+
+            it("imports a chunked disk in a subdirectory plus an ISO and an NVRAM file; the skip is logged to the engine", async () => {
+                const ova = await buildTestOva(path.join(dir, "grpc-forms"), {
+                    diskBytes: 2 * MiB + 9,
+                    chunkSize: MiB,
+                    diskDir: "disks",
+                    deviceFiles: [
+                        { name: "tools.iso", content: Buffer.alloc(50_000, 1), device: "cdrom" },
+                        { name: "u-2204-0-k-12510-0.nvram", content: "NVRAM", device: "nvram" },
+                    ],
+                });
+                const from = vc.stderr().length;
+                const created = await callPlugin<{ id: string; outs: Record<string, unknown> }>(plugin, TYPE, "grpc-forms", "create", [inputsFor(ova, { templateName: "r_grpc-forms" })]);
+                assert.match(created.result.id, /^vm-/);
+                assert.strictEqual(created.result.outs.ovaSha256, ova.sha256);
+                assert.deepStrictEqual(transfers(from).map((t) => [t.file, t.bytes]), [["disk-0.vmdk", 2 * MiB + 9], ["_deviceImage0.iso", 50_000]]);
+                assert.match(created.output, /skipping u-2204-0-k-12510-0\.nvram \(0\.0 MiB\): vCenter's import spec does not ask for it/);
+                await callPlugin(plugin, TYPE, "grpc-forms", "delete", [created.result.id, created.result.outs]);
+            });
+
+            it("refuses a vApp and a lying ovf:size before anything is created, and the plugin keeps serving", async () => {
+                const base = await buildTestOva(path.join(dir, "grpc-base"));
+                for (const [label, ova, reason] of [
+                    ["vapp", await buildTestOva(path.join(dir, "grpc-vapp"), { descriptorXml: asVapp(base.descriptorXml) }), /vApp \(VirtualSystemCollection\)/],
+                    ["size", await buildTestOva(path.join(dir, "grpc-size"), { declaredDiskSize: 7 * MiB }), /says 7340032 bytes, but the archive's entry has 1048576 bytes/],
+                ] as const) {
+                    const before = storedEntries();
+                    await assert.rejects(callPlugin(plugin, TYPE, `grpc-${label}`, "create", [inputsFor(ova, { templateName: `r_grpc-${label}` })]), reason);
+                    assert.deepStrictEqual(storedEntries(), before, `${label}: something was created on the datastore`);
+                }
+            });
         });
     });
 });
