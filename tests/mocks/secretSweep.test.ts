@@ -15,6 +15,13 @@ function plainText(resource: RegisteredResource): string {
 }
 
 describe("secret sweep over every stack file (program under the SDK's mock engine)", () => {
+    it("covers the vSphere, both registry and SSH secrets: some stack file needs each one", () => {
+        const swept = new Set(stackNames().flatMap((stack) => Object.keys(secretsFor(stack))));
+        for (const key of ["vspherePassword", "registryPassword", "imageRegistryPassword", "fileServerSshPrivateKey"]) {
+            assert.ok(swept.has(key), `no stack file needs ${key}: the sweep does not cover it`);
+        }
+    });
+
     for (const stack of stackNames()) {
         it(`${stack}: no secret in plain text anywhere; every secret delivered as a secret`, async () => {
             const secrets = { ...secretsFor(stack) };
