@@ -158,8 +158,12 @@ async function main(): Promise<number> {
     } catch (error) {
         terminal?.close();
         if (error instanceof UsageError) {
-            console.error(error.message ? `new-stack: ${error.message}${error.showUsage ? `\n${USAGE}` : ""}` : USAGE);
-            return error.message ? 2 : 0;
+            if (!error.message) {
+                console.log(USAGE); // --help
+                return 0;
+            }
+            console.error(`new-stack: ${error.message}${error.showUsage ? `\n${USAGE}` : ""}`);
+            return 2;
         }
         throw error;
     }
