@@ -221,6 +221,11 @@ describe("stack generator (npm run new-stack)", function () {
             await answer("Registry user", "");
             await answer("Registry user", "palette");
             await answer("Registry CA certificate", "");
+            // The procedure's two registries: images on their own, with their own user.
+            await answer("Images registry host", "images.site-c.internal");
+            await answer("Kind of the images registry", "");
+            await answer("Images registry user", "images");
+            await answer("Images registry CA certificate", "");
             await answer("Airgap setup binary", "airgap-v4.2.13.bin");
             await answer("Airgap setup binary", "/srv/palette/airgap-v4.2.13.bin");
             await answer("sha256 of the setup binary", "");
@@ -267,10 +272,11 @@ describe("stack generator (npm run new-stack)", function () {
             assert.strictEqual(config["palette-airgap:registryKind"], "generic");
             assert.strictEqual(config["palette-airgap:cluster"], "cl-3");
             const secrets = printedSecrets(screen, "site-c");
-            assert.deepStrictEqual(secrets.sort(), ["fileServerSshPrivateKey", "registryPassword", "vspherePassword"]);
+            assert.deepStrictEqual(secrets.sort(), ["fileServerSshPrivateKey", "imageRegistryPassword", "registryPassword", "vspherePassword"]);
             const run = await runGenerated("site-c", file, secrets);
             assert.deepStrictEqual(findResource(run, "palette-airgap:registry:HarborProject"), [], "a generic registry gets no Harbor projects");
             assert.strictEqual((run.outputs.registry as Record<string, any>).packRegistry, "registry.site-c.internal:5000");
+            assert.strictEqual((run.outputs.registry as Record<string, any>).imageRegistry, "images.site-c.internal");
         });
 
         it("writes nothing when the input ends (Ctrl-D) before the last question", async () => {
