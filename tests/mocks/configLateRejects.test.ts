@@ -71,6 +71,8 @@ const LATE_REJECTS: LateReject[] = [
     { stack: "generic-dev", key: "registryEndpoint", value: "registry.dev.example.internal:5000?ns=palette", fix: /has a query/, later: { what: "the registry checks", call: () => registryEndpointHost("registry.dev.example.internal:5000?ns=palette") } },
     { stack: "generic-dev", key: "registryEndpoint", value: "registry.dev.example.internal:5000/palette", fix: /has a path/, later: { what: "the registry checks", call: () => registryEndpointHost("registry.dev.example.internal:5000/palette") } },
     { stack: "generic-dev", key: "registryEndpoint", value: "registry dev:5000", fix: /is not a host name/, later: { what: "setupEnvironment", call: () => registryHost("registry dev:5000", "registry") } },
+    { stack: "harbor-lab", key: "imageRegistryEndpoint", value: "images:Url-Pa55-12@harbor2.lab.internal", secret: "Url-Pa55-12", fix: /holds credentials .*use imageRegistryUsername and imageRegistryPassword \(--secret\)/, later: { what: "harborApi", call: () => normalizeHarborEndpoint("images:Url-Pa55-12@harbor2.lab.internal") } },
+    { stack: "generic-dev", key: "imageRegistryEndpoint", value: "registry2.dev.example.internal:5000?ns=images", fix: /has a query/, later: { what: "the registry checks", call: () => registryEndpointHost("registry2.dev.example.internal:5000?ns=images") } },
     // Registry users: one line, no colon.
     { stack: "harbor-lab", key: "registryUsername", value: "admin\nroot", fix: /contains a control character/, later: { what: "the run script", call: runScriptWith("admin\nroot") } },
     { stack: "generic-dev", key: "registryUsername", value: "robot:palette", fix: /contains ":", which basic authentication cannot carry/, later: { what: "the registry's basic authentication" } },
