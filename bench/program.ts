@@ -239,6 +239,10 @@ function progress(message: string): void {
 
 function main(): void {
     const options = parseArgs(process.argv.slice(2));
+    // The compiled variant runs dist/index.js: build it from the current sources first.
+    progress("npm run build ...");
+    const build = spawnSync("npm", ["run", "--silent", "build"], { cwd: PROJECT_ROOT, encoding: "utf8" });
+    if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
     const started = Date.now();
     const load0 = os.loadavg();
     const out: string[] = [];
@@ -258,6 +262,8 @@ function main(): void {
     const variants: Variant[] = [
         { key: "baseline", request: { program: "baseline", stack: "harbor-lab" } },
         ...STACKS.map((stack) => ({ key: stack, request: { program: "index" as const, stack } })),
+        // The same program compiled by `npm run build` (what the provider plugin runs): no TypeScript at run time.
+        ...STACKS.map((stack) => ({ key: `${stack} compiled`, request: { program: "compiled" as const, stack } })),
         // ecr-prod is the stack that constructs the AWS classes; the other stacks only pay the import.
         { key: "ecr-prod+awsSubmodules", request: { program: "index", stack: "ecr-prod", awsSubmodules: true } },
     ];
@@ -321,6 +327,9 @@ function main(): void {
     rows.push(row("baseline (same SDKs + harness, 1 component)", "baseline"));
     for (const stack of STACKS) {
         rows.push(row(`index.ts, ${stack}`, stack));
+    }
+    for (const stack of STACKS) {
+        rows.push(row(`dist/index.js (npm run build), ${stack}`, `${stack} compiled`));
     }
     if (options.typeCheck) {
         rows.push(row("index.ts, harbor-lab, **type-checking** ts-node as `pulumi up` loads it (1 run; transpile = type check + emit)", "harbor-lab, type-checked"));

@@ -33,7 +33,8 @@ const cpu0 = process.cpuUsage();
 import type { StackRun } from "../tests/support/stackHarness";
 
 export interface ProgramRequest {
-    program: "index" | "baseline";
+    /** index: index.ts under ts-node; compiled: dist/index.js of `npm run build` (as Pulumi.yaml's plugin runs dist/); baseline: the SDKs only. */
+    program: "index" | "baseline" | "compiled";
     stack: string;
     packs?: number;
     awsSubmodules?: boolean;
@@ -127,12 +128,12 @@ function preloadAwsSubmodulesShim(): void {
     require.cache[file] = shim;
 }
 
-/** Makes runStack's require of index.ts load bench/programBaseline.ts instead. */
-function redirectProgramToBaseline(projectRoot: string): void {
+/** Makes runStack's require of index.ts load `target` instead (the baseline, or the compiled program). */
+function redirectProgram(projectRoot: string, target: string): void {
     const path = require("path");
     const Module = require("module");
     const program = path.join(projectRoot, "index.ts");
-    const baseline = path.join(__dirname, "programBaseline.ts");
+    const baseline = target;
     const resolve = Module._resolveFilename;
     Module._resolveFilename = function (request: string, ...rest: unknown[]) {
         return resolve.call(this, request === program ? baseline : request, ...rest);
@@ -147,7 +148,9 @@ async function main(): Promise<void> {
     }
     const harness = require("../tests/support/stackHarness") as typeof import("../tests/support/stackHarness");
     if (request.program === "baseline") {
-        redirectProgramToBaseline(harness.PROJECT_ROOT);
+        redirectProgram(harness.PROJECT_ROOT, require("path").join(__dirname, "programBaseline.ts"));
+    } else if (request.program === "compiled") {
+        redirectProgram(harness.PROJECT_ROOT, require("path").join(harness.PROJECT_ROOT, "dist", "index.js"));
     }
     const overrides: Record<string, unknown> = {};
     if (request.packs !== undefined) {

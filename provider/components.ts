@@ -4,18 +4,26 @@
  * engine, and returns the component's URN and outputs).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AirgapEnvironment } from "../components/airgapEnvironment";
-import { ConfigError, loadConfig } from "../components/config";
 import { CONFIG_KEYS, PROJECT_NAME } from "../components/configKeys";
-import { environmentOutputs } from "../components/environmentOutputs";
-import { ecrAccountId } from "../components/registry/ociRegistry";
-import { runPreflight } from "../components/setup/runPreflight";
-import { Validation, type ValidationArgs, type ValidationRegistryArgs, type ValidationTemplateArgs } from "../components/validate/validation";
-import { OvaTemplate, type OvaTemplateArgs } from "../components/vsphere/ovaTemplate";
-import { TemplatesFolder } from "../components/vsphere/templatesFolder";
+import type { ValidationArgs, ValidationRegistryArgs, ValidationTemplateArgs } from "../components/validate/validation";
+import type { OvaTemplateArgs } from "../components/vsphere/ovaTemplate";
 import { AIRGAP_ENVIRONMENT_TOKEN, OBJECT_TYPES, OVA_TEMPLATE_TOKEN, TEMPLATES_FOLDER_TOKEN, VALIDATION_TOKEN } from "./schema/components";
 
+/*
+ * The components' modules (and the AWS, Command and Docker SDKs behind them) load at the first
+ * Construct, not at start-up: a plugin serving only the custom resources starts without them.
+ */
 /* eslint-disable @typescript-eslint/no-var-requires */
+const lazy = {
+    airgapEnvironment: () => require("../components/airgapEnvironment") as typeof import("../components/airgapEnvironment"),
+    config: () => require("../components/config") as typeof import("../components/config"),
+    environmentOutputs: () => require("../components/environmentOutputs") as typeof import("../components/environmentOutputs"),
+    runPreflight: () => require("../components/setup/runPreflight") as typeof import("../components/setup/runPreflight"),
+    ociRegistry: () => require("../components/registry/ociRegistry") as typeof import("../components/registry/ociRegistry"),
+    validation: () => require("../components/validate/validation") as typeof import("../components/validate/validation"),
+    ovaTemplate: () => require("../components/vsphere/ovaTemplate") as typeof import("../components/vsphere/ovaTemplate"),
+    templatesFolder: () => require("../components/vsphere/templatesFolder") as typeof import("../components/vsphere/templatesFolder"),
+};
 const runtimeConfig = require("@pulumi/pulumi/runtime/config") as {
     setAllConfig(config: Record<string, string>, secretKeys: string[]): void;
     isConfigSecret(key: string): boolean;
@@ -85,6 +93,7 @@ async function constructAirgapEnvironment(name: string, inputs: pulumi.Inputs, o
         throw new pulumi.InputPropertiesError({ message: `${AIRGAP_ENVIRONMENT_TOKEN} ${name}: ${unknown.length} input(s) not known`, errors: unknown });
     }
     runtimeConfig.setAllConfig(config, secretKeys);
+    const { ConfigError, loadConfig } = lazy.config();
     let settings;
     try {
         settings = loadConfig();
@@ -97,14 +106,15 @@ async function constructAirgapEnvironment(name: string, inputs: pulumi.Inputs, o
         }
         throw error;
     }
-    await runPreflight(settings, { loginTool: settings.setup.loginTool, minFreeGb: settings.setup.minFreeGb });
+    await lazy.runPreflight().runPreflight(settings, { loginTool: settings.setup.loginTool, minFreeGb: settings.setup.minFreeGb });
     // ECR: the account of the registry hosts, checked before any resource exists (as index.ts does).
-    const environment = new AirgapEnvironment(name, { ...settings, ecrAccountId: await ecrAccountId(settings.registry) }, options);
-    return { resource: environment, state: environmentOutputs(environment) };
+    const ecrAccountId = await lazy.ociRegistry().ecrAccountId(settings.registry);
+    const environment = new (lazy.airgapEnvironment().AirgapEnvironment)(name, { ...settings, ecrAccountId }, options);
+    return { resource: environment, state: lazy.environmentOutputs().environmentOutputs(environment) };
 }
 
 async function constructTemplatesFolder(name: string, inputs: pulumi.Inputs, options: pulumi.ComponentResourceOptions): Promise<ConstructedComponent> {
-    const folder = new TemplatesFolder(
+    const folder = new (lazy.templatesFolder().TemplatesFolder)(
         name,
         { datacenter: inputs.datacenter, path: inputs.path, retainOnDelete: await plainValue<boolean>(inputs, "retainOnDelete", "it is a resource option") },
         options,
@@ -122,7 +132,7 @@ async function constructOvaTemplate(name: string, inputs: pulumi.Inputs, options
         source,
         templateName: await plainValue<string>(inputs, "templateName", "it names the template"),
     };
-    const template = new OvaTemplate(name, args, options);
+    const template = new (lazy.ovaTemplate().OvaTemplate)(name, args, options);
     return { resource: template, state: { templateName: template.templateName, moid: template.moid, inventoryPath: template.inventoryPath, ovaSha256: template.ovaSha256 } };
 }
 
@@ -151,7 +161,7 @@ async function constructValidation(name: string, inputs: pulumi.Inputs, options:
         template: fieldsOf<ValidationTemplateArgs>(inputs.template, "palette-airgap:validate:ValidationTemplate"),
         triggers: inputs.triggers as ValidationArgs["triggers"],
     };
-    const validation = new Validation(name, args, options);
+    const validation = new (lazy.validation().Validation)(name, args, options);
     return { resource: validation, state: { report: validation.report, passed: validation.passed } };
 }
 
