@@ -41,6 +41,7 @@ export class HashThread {
     private nextId = 0;
     private readonly pending = new Map<number, Pending>();
     private failure?: Error;
+    private stopped = false;
 
     /** `slots`: every buffer that updates will refer to, by index. */
     constructor(slots: SharedArrayBuffer[], private readonly onError: (e: Error) => void) {
@@ -85,15 +86,16 @@ export class HashThread {
 
     /** Hashes `len` bytes of slot `slot` at `off`; `done` runs once the thread no longer reads them. */
     update(id: number, slot: number, off: number, len: number, done: () => void): void {
-        if (this.failure) return;
+        if (this.failure || this.stopped) return;
         const seq = this.seq++;
         this.pending.set(seq, { kind: "ack", done });
         this.worker.postMessage({ t: "update", id, slot, off, len, seq });
     }
 
-    /** The hex digests, after every update posted before. */
+    /** The hex digests, after every update posted before. Rejects once the thread has failed or been stopped. */
     end(id: number): Promise<Digests> {
         if (this.failure) return Promise.reject(this.failure);
+        if (this.stopped) return Promise.reject(new Error("hashing thread stopped"));
         const seq = this.seq++;
         return new Promise((resolve, reject) => {
             this.pending.set(seq, { kind: "digests", resolve, reject });
@@ -101,8 +103,11 @@ export class HashThread {
         });
     }
 
-    /** Stops the thread; pending updates are dropped. */
+    /** Stops the thread; pending updates are dropped and pending digests rejected (a waiter never hangs). */
     async stop(): Promise<void> {
+        this.stopped = true;
+        const stopped = new Error("hashing thread stopped");
+        for (const p of this.pending.values()) if (p.kind === "digests") p.reject(stopped);
         this.pending.clear();
         await this.worker.terminate().catch(() => undefined);
     }

@@ -278,6 +278,24 @@ describe("OVA archive (streaming reader)", function () {
             assert.strictEqual(reader.bytesRead, big.size);
         });
 
+        it("abort() while a file is being read settles everything: the next segment, verified and finish() reject, nothing hangs", async () => {
+            const reader = await openOva(ova.path);
+            const it = reader.files()[Symbol.asyncIterator]();
+            const file = (await it.next()).value as OvaFile;
+            const segments = file.segments()[Symbol.asyncIterator]();
+            const first = await segments.next();
+            first.value.release();
+            const reason = new Error("the lease was aborted");
+            reader.abort(reason);
+            const within = <T>(p: Promise<T>) =>
+                Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error("hung for 5 s")), 5000))]);
+            // Every read in flight or to come rejects with the reason (in tar order: the rest of this disk, then the next one).
+            await assert.rejects(within((async () => { for (let r = await segments.next(); !r.done; r = await segments.next()) r.value.release(); })()), (e) => e === reason);
+            await assert.rejects(within(file.verified), (e) => e === reason);
+            await assert.rejects(within(it.next()), (e) => e === reason);
+            await assert.rejects(within(reader.finish()), (e) => e === reason);
+        });
+
         it("aborts the reader when a file stream is destroyed before its end", async () => {
             const reader = await openOva(ova.path);
             const it = reader.files()[Symbol.asyncIterator]();
