@@ -660,6 +660,8 @@ class StreamingOvaReader implements OvaReader {
     /** Archive offset of the next byte the framing reads. */
     private offset = 0;
     private archiveEnded = false;
+    /** The entry whose header the framing read last: named by errors of the source itself (a download that breaks). */
+    private readingEntry?: string;
 
     /** A local OVA's entries from the header walk, checked against what the streaming pass meets. */
     private index?: IndexedEntry[];
@@ -743,11 +745,12 @@ class StreamingOvaReader implements OvaReader {
                 if (n < slot.buf.length) break;
             }
             if (this.size !== undefined && this.bytes !== this.size) {
-                throw this.formatError(undefined, `read ${this.bytes} bytes, expected ${this.size} (truncated download?)`);
+                throw this.formatError(this.readingEntry, `read ${this.bytes} bytes, expected ${this.size} (truncated download?)`);
             }
             this.filled.end();
         } catch (e) {
-            this.fail(e instanceof OvaFormatError ? e : new Error(`OVA ${this.source}: reading failed after ${this.bytes} bytes: ${(e as Error).message}`));
+            const entry = this.readingEntry ? `${this.readingEntry}: ` : "";
+            this.fail(e instanceof OvaFormatError ? e : new Error(`OVA ${this.source}: ${entry}reading failed after ${this.bytes} bytes: ${(e as Error).message}`));
         }
     }
 
@@ -864,6 +867,7 @@ class StreamingOvaReader implements OvaReader {
             longName = undefined;
             const isFile = this.checkHeader(name, { ...header, size });
             if (!isFile) continue;
+            this.readingEntry = name;
             if (this.index) {
                 const expected = this.index[this.indexPosition++];
                 if (!expected || expected.name !== name || expected.size !== size) {
