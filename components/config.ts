@@ -7,7 +7,9 @@
 import * as net from "net";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_KEYS, ConfigKeySpec, PROJECT_NAME, configKey } from "./configKeys";
+import { CONFIG_KEYS, ConfigKeySpec, PROJECT_NAME, SECTION_KEYS, configKey } from "./configKeys";
+
+export { SECTION_KEYS };
 import {
     absolutePathProblem,
     awsRegionProblem,
@@ -222,6 +224,44 @@ export function loadConfig(): AirgapConfig {
     reader.rejectUnknownKeys();
     reader.throwIfProblems();
     return config;
+}
+
+/** What loadConfigSection returns per section: the settings the part needs. */
+export interface SectionSettings {
+    registry: Pick<AirgapConfig, "destroy" | "registry">;
+    /** The setup run pushes to the registry: its connection is read with the setup keys. */
+    setup: Pick<AirgapConfig, "destroy" | "registry" | "setup">;
+    /** vm mode: `vsphere` places and connects the VM. */
+    fileServer: Pick<AirgapConfig, "destroy" | "fileServer"> & { vsphere?: VsphereSettings };
+}
+
+/**
+ * The settings of one part (a component constructed alone), from the config keys it accepts
+ * (`accepted`), validated by the same readers and rules as loadConfig(). A key of the namespace
+ * outside `accepted` is refused, naming the component (`owner`). `fileServer` reads the vSphere
+ * section too in vm mode (the VM's placement) and refuses its keys in docker mode.
+ */
+export function loadConfigSection<S extends keyof SectionSettings>(section: S, accepted: readonly string[], owner: string): SectionSettings[S] {
+    const reader = new ConfigReader();
+    reader.rejectKeysOutside(accepted, owner);
+    const destroy = readDestroy(reader);
+    const result: Partial<AirgapConfig> = { destroy };
+    if (section === "registry" || section === "setup") {
+        result.registry = readRegistry(reader, destroy.lifecycle);
+    }
+    if (section === "setup") {
+        result.setup = readSetup(reader);
+    }
+    if (section === "fileServer") {
+        result.fileServer = readFileServer(reader);
+        if (result.fileServer.mode === "vm") {
+            result.vsphere = readVsphere(reader);
+        } else {
+            reader.notAllowedWith(SECTION_KEYS.vsphere.filter((key) => accepted.includes(key)), "fileServerMode docker (the vSphere keys place the file-server VM)");
+        }
+    }
+    reader.throwIfProblems();
+    return result as SectionSettings[S];
 }
 
 function readDestroy(reader: ConfigReader): DestroySettings {
@@ -658,6 +698,21 @@ class ConfigReader {
         }
     }
 
+    /** Keys of our namespace that a part constructed alone does not take: a key of another part, or a typo. */
+    rejectKeysOutside(accepted: readonly string[], owner: string): void {
+        const allowed = new Set(accepted.map(fullKey));
+        for (const key of Object.keys(pulumi.runtime.allConfig())) {
+            if (!key.startsWith(`${PROJECT_NAME}:`) || allowed.has(key)) continue;
+            const short = key.slice(PROJECT_NAME.length + 1);
+            const declared = CONFIG_KEYS.some((spec) => spec.key === short);
+            const nearest = declared ? undefined : nearestKey(short, accepted);
+            this.problems.push({
+                key,
+                message: declared ? `is not an input of ${owner} (it configures another part); remove it` : `is not an input of ${owner}${nearest ? `; did you mean ${nearest}?` : ""}`,
+            });
+        }
+    }
+
     /**
      * The raw string, or undefined when unset or empty. Refused here, once per key, for every key:
      * a YAML list or map where one value is expected, control characters, and credentials written
@@ -966,9 +1021,9 @@ function fullKey(key: string): string {
 }
 
 /** The declared key closest to a mistyped one (case-insensitive prefix or edit distance ≤ 3). */
-function nearestKey(unknown: string): string | undefined {
+function nearestKey(unknown: string, among: readonly string[] = CONFIG_KEYS.map((spec) => spec.key)): string | undefined {
     let best: { key: string; distance: number } | undefined;
-    for (const { key } of CONFIG_KEYS) {
+    for (const key of among) {
         const distance = editDistance(unknown.toLowerCase(), key.toLowerCase());
         if (distance <= 3 && (best === undefined || distance < best.distance)) {
             best = { key, distance };

@@ -137,3 +137,25 @@ export function describeConditions(conditions: readonly ConfigCondition[]): stri
         .map(({ key, in: values, set }) => (values ? `${key} is ${values.join(" or ")}` : `${key} is ${set === false ? "unset" : "set"}`))
         .join(" and ");
 }
+
+/** A part of the configuration, as a component constructed alone takes it. */
+export type ConfigSection = "destroy" | "vsphere" | "ova" | "registry" | "setup" | "fileServer";
+
+/** The keys of CONFIG_KEYS from `first` to `last`, in the table's order (each section is one run of the table). */
+function keysFromTo(first: string, last: string): readonly string[] {
+    const keys = CONFIG_KEYS.map((spec) => spec.key);
+    const start = keys.indexOf(first);
+    const end = keys.indexOf(last);
+    if (start < 0 || end < start) throw new Error(`palette-airgap: config keys ${first}..${last} are not a run of CONFIG_KEYS`);
+    return keys.slice(start, end + 1);
+}
+
+/** The config keys of each section (every key is in exactly one; tests/unit checks it). */
+export const SECTION_KEYS: Readonly<Record<ConfigSection, readonly string[]>> = {
+    destroy: keysFromTo("lifecycle", "retainTemplatesFolder"),
+    vsphere: keysFromTo("vsphereServer", "templateFolder"),
+    ova: keysFromTo("ovaSource", "diskProvisioning"),
+    registry: keysFromTo("registryKind", "imageRegistryInsecure"),
+    setup: keysFromTo("setupBinary", "workDir"),
+    fileServer: keysFromTo("fileServerMode", "fileServerImage"),
+};

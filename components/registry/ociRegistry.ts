@@ -448,3 +448,28 @@ function ociView(registry: OciRegistrySettings, ready: pulumi.Output<unknown>): 
     );
     return { target, logins };
 }
+
+/**
+ * What a setup or pack run constructed alone needs to push to registries that exist already
+ * (nothing is created): harbor/generic from the settings, as OciRegistry passes them; private
+ * ECR from the account (`ecrAccountId()`). ECR Public's registry (`public.ecr.aws/<alias>`) is
+ * known only from a repository, so with `publicImages` this returns undefined.
+ */
+export function existingRegistryRunArgs(registry: RegistrySettings, accountId: string | undefined): OciRegistry["runArgs"] | undefined {
+    if (registry.kind !== "ecr") {
+        const view = ociView(registry, pulumi.output(undefined));
+        const images = registry.images;
+        return { setupTarget: view.target, logins: view.logins, caFile: registry.caFile, insecure: registry.insecure, password: registry.password, imagePassword: images?.password };
+    }
+    if (registry.publicImages || accountId === undefined) {
+        return undefined;
+    }
+    const packRegistry = ecrRegistryHost(accountId, registry.region, `the packs registry`);
+    const imageRegistry = ecrRegistryHost(accountId, registry.imageRegion, `the images registry`);
+    const logins: RegistryLogin[] = [{ kind: "ecr", registry: packRegistry, region: registry.region }];
+    if (imageRegistry !== packRegistry) logins.push({ kind: "ecr", registry: imageRegistry, region: registry.imageRegion });
+    const target: SetupTarget = {
+        kind: "ecr", imageRegistry, imageBase: registry.imageBase, imageRegion: registry.imageRegion, packRegistry, packBase: registry.packBase, packRegion: registry.region,
+    };
+    return { setupTarget: pulumi.output(target), logins: pulumi.output(logins), caFile: undefined, insecure: false, password: undefined, imagePassword: undefined };
+}

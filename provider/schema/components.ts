@@ -8,7 +8,10 @@
  */
 import type { AirgapEnvironment, RegistrySummary } from "../../components/airgapEnvironment";
 import type { DiskProvisioning, FileServerMode, Lifecycle, LoginToolName, RegistryKind } from "../../components/config";
-import { CONFIG_KEYS, type ConfigKeySpec } from "../../components/configKeys";
+import type { ManifestFileServer } from "../../components/fileserver/manifestFileServer";
+import type { OciRegistry } from "../../components/registry/ociRegistry";
+import type { AirgapSetup } from "../../components/setup/airgapSetup";
+import { CONFIG_KEYS, SECTION_KEYS, type ConfigKeySpec } from "../../components/configKeys";
 import type { EnvironmentOutputs } from "../../components/environmentOutputs";
 import type { ValidationArgs, ValidationImageRegistryArgs, ValidationRegistryArgs, ValidationTemplateArgs, Validation } from "../../components/validate/validation";
 import type { OvaTemplate, OvaTemplateArgs } from "../../components/vsphere/ovaTemplate";
@@ -20,6 +23,21 @@ export const AIRGAP_ENVIRONMENT_TOKEN = "palette-airgap:index:AirgapEnvironment"
 export const TEMPLATES_FOLDER_TOKEN = "palette-airgap:vsphere:TemplatesFolder";
 export const OVA_TEMPLATE_TOKEN = "palette-airgap:vsphere:OvaTemplate";
 export const VALIDATION_TOKEN = "palette-airgap:validate:Validation";
+export const OCI_REGISTRY_TOKEN = "palette-airgap:registry:OciRegistry";
+export const AIRGAP_SETUP_TOKEN = "palette-airgap:setup:AirgapSetup";
+export const MANIFEST_FILE_SERVER_TOKEN = "palette-airgap:fileserver:ManifestFileServer";
+
+/**
+ * The inputs of the parts constructed alone: the config keys of their section, named as in the
+ * stack config (so the config reference documents them) and validated by the same readers.
+ */
+export const PART_INPUT_KEYS: Readonly<Record<string, readonly string[]>> = {
+    [OCI_REGISTRY_TOKEN]: ["lifecycle", ...SECTION_KEYS.registry],
+    /** What pushes where: the registry's connection (nothing is created there) and the setup keys; not what destroy does to the registry. */
+    [AIRGAP_SETUP_TOKEN]: [...SECTION_KEYS.registry.filter((key) => key !== "registryAllowDeleteNonEmpty" && key !== "protectRegistryContent"), ...SECTION_KEYS.setup],
+    /** vm mode places the VM with the vSphere keys (and connects with them). */
+    [MANIFEST_FILE_SERVER_TOKEN]: [...SECTION_KEYS.fileServer, ...SECTION_KEYS.vsphere.filter((key) => key !== "templateFolder")],
+};
 
 const FILE_SERVER_MODE_TYPE = "palette-airgap:fileserver:FileServerMode";
 const LOGIN_TOOL_TYPE = "palette-airgap:setup:LoginTool";
@@ -87,6 +105,61 @@ function configKeyInput(spec: ConfigKeySpec): PropertySpec & { required?: boolea
     if (spec.type === "array") return { type: "array", items: { type: "string" }, ...common };
     return { type: spec.type, ...common };
 }
+
+/** The config keys `keys` as inputs (description, default, secret, enum), as AirgapEnvironment takes them. */
+function configKeyInputs(keys: readonly string[], vsphereRequiredOnlyIn?: string): Record<string, PropertySpec & { required?: boolean }> {
+    return Object.fromEntries(
+        CONFIG_KEYS.filter((spec) => keys.includes(spec.key)).map((spec) => {
+            const input = configKeyInput(spec);
+            // A vSphere key the part needs only in one mode: required there, not in the schema.
+            if (vsphereRequiredOnlyIn && SECTION_KEYS.vsphere.includes(spec.key) && input.required) {
+                const { required: _required, ...optional } = input;
+                return [spec.key, { ...optional, description: optional.description.replace(/ Required\./, ` Required in ${vsphereRequiredOnlyIn}.`) }];
+            }
+            return [spec.key, input];
+        }),
+    );
+}
+
+type RegistryOutputNames = "packRegistry" | "packBase" | "imageRegistry" | "imageBase" | "packRegion" | "imageRegion" | "caFile" | "insecure" | "imageCaFile" | "imageInsecure";
+const ociRegistryOutputs: PropertiesOf<Pick<OutputValues<OciRegistry>, RegistryOutputNames | "kind" | "imageKind"> & { setupEnvironment: Record<string, string> }> = {
+    kind: { ...typeRef(REGISTRY_KIND_TYPE), required: true, description: "Kind of the packs registry (registryKind)." },
+    imageKind: { ...typeRef(REGISTRY_KIND_TYPE), required: true, description: "Kind of the images registry (imageRegistryKind, default registryKind; ecr for ECR)." },
+    packRegistry: { type: "string", required: true, description: "Registry host of the packs: the Harbor/generic endpoint or <account>.dkr.ecr.<region>.amazonaws.com." },
+    packBase: { type: "string", required: true, description: "Repository base of the packs, e.g. spectro-packs." },
+    imageRegistry: { type: "string", required: true, description: "Registry of the images: the endpoint, the private ECR host, or public.ecr.aws/<alias>." },
+    imageBase: { type: "string", required: true, description: "Repository base of the images, e.g. spectro-images." },
+    packRegion: { type: "string", description: "ecr: region of the packs registry; unset otherwise." },
+    imageRegion: { type: "string", description: "ecr: region of the images registry (us-east-1 for ECR Public); unset otherwise." },
+    caFile: { type: "string", description: "Harbor/generic: the packs registry's CA file (registryCaFile), when configured." },
+    insecure: { type: "boolean", required: true, description: "Harbor/generic: TLS verification of the packs registry is skipped (registryInsecure); false for ECR." },
+    imageCaFile: { type: "string", description: "Harbor/generic: the images registry's CA file, when configured." },
+    imageInsecure: { type: "boolean", required: true, description: "Harbor/generic: TLS verification of the images registry is skipped; false for ECR." },
+    setupEnvironment: { type: "object", additionalProperties: { type: "string" }, required: true, description: "The OCI_* / ECR_* variables the setup binary runs with against this registry (no secret among them)." },
+};
+
+const airgapSetupOutputs: PropertiesOf<Pick<OutputValues<AirgapSetup>, "manifestsZip" | "version" | "attempts" | "logFile" | "binarySha256" | "logDir"> & { packs: OutputValues<EnvironmentOutputs>["packs"] }> = {
+    binarySha256: { type: "string", required: true, description: "sha256 of the setup binary (a trigger of the run: new content runs it again)." },
+    manifestsZip: { type: "string", description: "The spectro-manifests zip the run wrote (what the file server publishes); unknown in a first preview." },
+    version: { type: "string", description: "Palette version the setup binary reported; unknown in a first preview." },
+    attempts: { type: "integer", description: "Attempts the setup run took; unknown in preview." },
+    logFile: { type: "string", description: "Log file of the successful attempt." },
+    logDir: { type: "string", required: true, description: "Directory of the runs' logs: <workDir>/runs/<stack>/logs." },
+    packs: { type: "array", items: typeRef(PACK_SUMMARY_TYPE), required: true, description: "The pack binaries pushed after the setup run, with their versions and sha256." },
+};
+
+const manifestFileServerOutputs: PropertiesOf<Pick<OutputValues<ManifestFileServer>, "scarUrl" | "ipAddress" | "webRoot" | "manifestsSha256">> = {
+    scarUrl: { type: "string", required: true, description: "http(s)://<address>:<port>, what Palette's CLI asks for (SCAR URL)." },
+    ipAddress: { type: "string", required: true, description: "vm mode: the static address or the guest's IP; docker mode: the Docker host's address." },
+    webRoot: { type: "string", required: true, description: "Directory served on the file server." },
+    manifestsSha256: { type: "string", required: true, description: "sha256 of the published manifests zip." },
+};
+
+/** The inputs of ManifestFileServer that are not config keys: what it publishes. */
+const manifestFileServerOwnInputs: Record<string, PropertySpec & { required?: boolean }> = {
+    manifestsZip: { type: "string", required: true, description: "Local path of the spectro-manifests zip to publish: an AirgapSetup's manifestsZip output (may be unknown in preview)." },
+    manifestsZipSha256: { type: "string", description: "sha256 of the zip. Default: computed from the file at deployment time." },
+};
 
 const airgapEnvironmentOutputs: PropertiesOf<OutputValues<EnvironmentOutputs>> = {
     templateFolder: { type: "string", required: true, description: "Inventory path of the template folder (Palette CLI: image template folder), e.g. /dc-lab/vm/spectro-templates." },
@@ -232,6 +305,30 @@ export const COMPONENT_SPECS: readonly ResourceSpec[] = [
         isComponent: true,
         inputs: validationComponentInputs,
         outputs: validationComponentOutputs,
+    },
+    {
+        token: OCI_REGISTRY_TOKEN,
+        description:
+            "The registry the setup and pack binaries push to (procedure steps 5 to 8): Harbor projects (packs private, images public), ECR repositories with create-on-push templates (images in ECR Public or private), or nothing for a generic registry. Its inputs are the registry keys of the stack configuration, validated as loadConfig() validates them.",
+        isComponent: true,
+        inputs: configKeyInputs(PART_INPUT_KEYS[OCI_REGISTRY_TOKEN]),
+        outputs: ociRegistryOutputs,
+    },
+    {
+        token: AIRGAP_SETUP_TOKEN,
+        description:
+            "The setup run (airgap-v<version>.bin) and then the pack binaries, pushing to registries that exist already (nothing is created there; ECR Public images need AirgapEnvironment, as their registry alias is known only from the repository). Preflight checks this machine first. Its inputs are the registry connection and setup keys of the stack configuration, validated as loadConfig() validates them.",
+        isComponent: true,
+        inputs: configKeyInputs(PART_INPUT_KEYS[AIRGAP_SETUP_TOKEN]),
+        outputs: airgapSetupOutputs,
+    },
+    {
+        token: MANIFEST_FILE_SERVER_TOKEN,
+        description:
+            "The manifest file server (Palette's SCAR): a VM cloned from fileServerTemplate (vm mode, placed and connected with the vSphere keys) or a container on fileServerDockerHost (docker mode), publishing a manifests zip. Its inputs are the file-server keys (and, in vm mode, the vSphere keys) of the stack configuration, validated as loadConfig() validates them.",
+        isComponent: true,
+        inputs: { ...configKeyInputs(PART_INPUT_KEYS[MANIFEST_FILE_SERVER_TOKEN], "vm mode"), ...manifestFileServerOwnInputs },
+        outputs: manifestFileServerOutputs,
     },
 ];
 

@@ -69,6 +69,12 @@ export interface RunOptions {
      * its inputs (secrets as secret inputs); the outputs are the component's. Default false.
      */
     construct?: boolean;
+    /**
+     * Instead of index.ts, construct one part alone through the plugin's Construct (`token`, named
+     * `name`), with the stack file's keys that the part takes (PART_INPUT_KEYS) as its inputs,
+     * plus `inputs` (e.g. ManifestFileServer's manifestsZip); the outputs are the part's.
+     */
+    part?: { token: string; name: string; inputs?: Record<string, unknown>; without?: readonly string[] };
     /** Replaces the mock provider's state for some resources (return undefined to keep the default). */
     mockState?: (type: string, state: Record<string, unknown>) => Record<string, unknown> | undefined;
     /** Replaces the result of some invokes (return undefined to keep the default). */
@@ -163,7 +169,9 @@ export async function runStack(stack: string, options: RunOptions = {}): Promise
     activeRun = run;
     try {
         clearProgramModules();
-        const loaded = options.construct
+        const loaded = options.part
+            ? () => constructPart(options.part!, plain, secrets)
+            : options.construct
             ? () => constructEnvironment(plain, secrets)
             : (require(PROGRAM) as Record<string, unknown> | (() => Promise<Record<string, unknown>>));
         // A program may export its outputs, or an async function returning them (as index.ts does).
@@ -214,6 +222,22 @@ async function constructEnvironment(plain: Record<string, unknown>, secrets: Rec
         inputs[key] = pulumi.secret(value);
     }
     const result = await new PaletteAirgapProvider().construct("palette", "palette-airgap:index:AirgapEnvironment", inputs, {});
+    return result.state as Record<string, unknown>;
+}
+
+/** One part through the plugin's Construct: the stack file's keys it takes as inputs, the secrets as secret inputs. */
+async function constructPart(part: NonNullable<RunOptions["part"]>, plain: Record<string, unknown>, secrets: Record<string, string>): Promise<Record<string, unknown>> {
+    const { PaletteAirgapProvider } = require(path.join(PROJECT_ROOT, "provider", "paletteAirgapProvider"));
+    const { PART_INPUT_KEYS } = require(path.join(PROJECT_ROOT, "provider", "schema", "components"));
+    const takes = new Set<string>((PART_INPUT_KEYS[part.token] as string[]).filter((key) => !part.without?.includes(key)));
+    const inputs: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(plain)) {
+        if (takes.has(key)) inputs[key] = value;
+    }
+    for (const [key, value] of Object.entries(secrets)) {
+        if (takes.has(key)) inputs[key] = pulumi.secret(value);
+    }
+    const result = await new PaletteAirgapProvider().construct(part.name, part.token, { ...inputs, ...(part.inputs ?? {}) }, {});
     return result.state as Record<string, unknown>;
 }
 

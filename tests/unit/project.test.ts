@@ -139,3 +139,11 @@ function walk(dir: string): string[] {
         return entry.isDirectory() ? (entry.name === "node_modules" ? [] : walk(relative)) : /\.(ts|sh|js|yaml|py|go)$/.test(entry.name) || !entry.name.includes(".") ? [relative] : [];
     });
 }
+
+describe("config sections (the inputs of the parts constructed alone)", () => {
+    it("every config key is in exactly one section, and the sections keep the table's order", () => {
+        const { SECTION_KEYS } = require("../../components/configKeys") as typeof import("../../components/configKeys");
+        const listed = Object.values(SECTION_KEYS).flat();
+        assert.deepStrictEqual(listed, CONFIG_KEYS.map((spec) => spec.key));
+    });
+});
