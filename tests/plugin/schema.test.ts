@@ -4,7 +4,7 @@
  * default, uses enums for the closed sets, and marks the secrets.
  */
 import * as assert from "assert";
-import { CONFIG_KEYS } from "../../components/configKeys";
+import { CONFIG_KEYS, SECTION_KEYS } from "../../components/configKeys";
 import { packageMetaschemaValidator } from "../support/packageSchema";
 import { PluginProcess } from "../support/plugin";
 import { requireSharedFile } from "../support/sharedFiles";
@@ -41,7 +41,8 @@ describe("provider plugin: GetSchema", function () {
         const components = Object.keys(schema.resources).filter((token) => schema.resources[token].isComponent).sort();
         assert.deepStrictEqual(custom, ["palette-airgap:registry:HarborProject", "palette-airgap:validate:ValidationRun", "palette-airgap:vsphere:OvaTemplateImport"]);
         assert.deepStrictEqual(components, [
-            "palette-airgap:index:AirgapEnvironment", "palette-airgap:validate:Validation", "palette-airgap:vsphere:OvaTemplate", "palette-airgap:vsphere:TemplatesFolder",
+            "palette-airgap:fileserver:ManifestFileServer", "palette-airgap:index:AirgapEnvironment", "palette-airgap:registry:OciRegistry", "palette-airgap:setup:AirgapSetup",
+            "palette-airgap:validate:Validation", "palette-airgap:vsphere:OvaTemplate", "palette-airgap:vsphere:TemplatesFolder",
         ]);
     });
 
@@ -94,6 +95,36 @@ describe("provider plugin: GetSchema", function () {
         assert.strictEqual(ova.diskProvisioning.$ref, environment.diskProvisioning.$ref);
         assert.strictEqual(ova.diskProvisioning.default, "thin");
         assert.strictEqual(schema.resources["palette-airgap:validate:ValidationRun"].inputProperties.registryKind.$ref, environment.registryKind.$ref);
+    });
+
+    it("the registry, setup run and file server take their sections' config keys, described as AirgapEnvironment's, the secrets secret", function () {
+        const environment = schema.resources["palette-airgap:index:AirgapEnvironment"].inputProperties;
+        const registry = schema.resources["palette-airgap:registry:OciRegistry"];
+        const setup = schema.resources["palette-airgap:setup:AirgapSetup"];
+        const files = schema.resources["palette-airgap:fileserver:ManifestFileServer"];
+        assert.deepStrictEqual(Object.keys(registry.inputProperties), ["lifecycle", ...SECTION_KEYS.registry]);
+        assert.deepStrictEqual(Object.keys(setup.inputProperties), [...SECTION_KEYS.registry.filter((key) => !["registryAllowDeleteNonEmpty", "protectRegistryContent"].includes(key)), ...SECTION_KEYS.setup]);
+        assert.deepStrictEqual(Object.keys(files.inputProperties).sort(), [...SECTION_KEYS.fileServer, ...SECTION_KEYS.vsphere.filter((key) => key !== "templateFolder"), "manifestsZip", "manifestsZipSha256"].sort());
+        for (const part of [registry, setup]) {
+            for (const [name, property] of Object.entries(part.inputProperties as Json)) {
+                assert.deepStrictEqual(property, environment[name], name);
+            }
+        }
+        assert.deepStrictEqual(registry.requiredInputs, ["registryKind"]);
+        assert.deepStrictEqual(setup.requiredInputs, ["registryKind", "setupBinary"]);
+        // docker mode needs no vCenter: the vSphere keys are required in vm mode only.
+        assert.deepStrictEqual(files.requiredInputs, ["manifestsZip"]);
+        assert.match(files.inputProperties.vsphereServer.description, /Required in vm mode\./);
+        const secrets = (properties: Json) => Object.keys(properties).filter((name) => properties[name].secret).sort();
+        assert.deepStrictEqual(secrets(registry.inputProperties), ["imageRegistryPassword", "registryPassword"]);
+        assert.deepStrictEqual(secrets(setup.inputProperties), ["imageRegistryPassword", "registryPassword"]);
+        assert.deepStrictEqual(secrets(files.inputProperties), ["fileServerSshPrivateKey", "vspherePassword"]);
+        assert.strictEqual(registry.inputProperties.registryKind.$ref, environment.registryKind.$ref);
+        assert.strictEqual(setup.inputProperties.loginTool.$ref, environment.loginTool.$ref);
+        assert.strictEqual(files.inputProperties.fileServerMode.$ref, environment.fileServerMode.$ref);
+        assert.deepStrictEqual(Object.keys(setup.properties).sort(), ["attempts", "binarySha256", "logDir", "logFile", "manifestsZip", "packs", "version"]);
+        assert.deepStrictEqual(Object.keys(files.properties).sort(), ["ipAddress", "manifestsSha256", "scarUrl", "webRoot"]);
+        assert.ok(Object.keys(registry.properties).includes("setupEnvironment") && Object.keys(registry.properties).includes("packRegistry"));
     });
 
     it("marks every secret: passwords, the SSH key, the OVA mirror's credentials, the paletteCli answers", function () {
