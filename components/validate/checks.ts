@@ -191,6 +191,8 @@ export interface OciBasesOptions {
     timeoutMs?: number;
     /** Time allowed for the whole catalog (every page), ms. Default CATALOG_DEADLINE_MS (5 minutes). */
     deadlineMs?: number;
+    /** Pages followed at most. Default MAX_CATALOG_PAGES. */
+    maxPages?: number;
 }
 
 /**
@@ -229,11 +231,12 @@ async function listCatalog(host: string, options: OciBasesOptions): Promise<stri
     const seen = new Set<string>();
     const started = Date.now();
     const deadline = options.deadlineMs ?? CATALOG_DEADLINE_MS;
+    const maxPages = options.maxPages ?? MAX_CATALOG_PAGES;
     let next: string | undefined = `/v2/_catalog?n=${options.pageSize ?? 1000}`;
     try {
         for (let page = 0; next !== undefined; page++) {
-            if (page >= MAX_CATALOG_PAGES) {
-                throw new Error(`GET ${origin}/v2/_catalog: more than ${MAX_CATALOG_PAGES} pages, giving up`);
+            if (page >= maxPages) {
+                throw new Error(`GET ${origin}/v2/_catalog: more than ${maxPages} pages, giving up`);
             }
             if (Date.now() - started > deadline) {
                 throw new Error(`GET ${origin}/v2/_catalog: not done after ${Math.round(deadline / 1000)} s (${page} pages), giving up`);
