@@ -6,6 +6,9 @@
  * each part constructed alone registers its children with their secrets.
  */
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { SECTION_KEYS } from "../../components/configKeys";
 import { PaletteAirgapProvider } from "../../provider/paletteAirgapProvider";
@@ -212,6 +215,49 @@ describe("provider plugin: Construct under the SDK's mocks", function () {
                 assertNoPlainSecret(alone);
             });
         }
+
+        it("AirgapSetup alone against private ECR (ecrPublicImages false) pushes to the hosts of the caller's account, as AirgapEnvironment does", async function () {
+            const overrides = { ecrPublicImages: false, ecrImageRegion: "eu-central-1" };
+            const program = await runStack("ecr-prod", { overrides });
+            const alone = await runStack("ecr-prod", { overrides, part: { token: SETUP, name: "palette-setup" } });
+            const packs = subtree(program, PACKS).map((line) => line.replace(/ <- root /, ` <- ${PACKS} palette-setup-packs `));
+            assert.deepStrictEqual(subtree(alone, SETUP), [...subtree(program, SETUP), `${PACKS} palette-setup-packs <- root {} secret: protect:false`, ...packs].sort());
+            const run = alone.resources.find((resource) => resource.type === "command:local:Command")!;
+            assert.match(JSON.stringify(run.inputs), /123456789012\.dkr\.ecr\.eu-central-1\.amazonaws\.com/);
+            assert.ok(!alone.resources.some((resource) => resource.type.startsWith("aws:")), "no repository is created");
+        });
+
+        it("AirgapSetup alone: each pack upload waits for the setup run (and not for the component, its own parent)", async function () {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "palette-airgap-setup-alone-"));
+            const file = (name: string) => {
+                fs.writeFileSync(path.join(dir, name), "#!/bin/sh\n", { mode: 0o755 });
+                return path.join(dir, name);
+            };
+            const previous = process.env.PALETTE_AIRGAP_SKIP_PREFLIGHT;
+            process.env.PALETTE_AIRGAP_SKIP_PREFLIGHT = "1";
+            try {
+                const { value, registrations } = await runComponents(() =>
+                    provider.construct("setup", SETUP, {
+                        registryKind: "generic", registryEndpoint: "registry.lab.internal:5000", registryUsername: "palette", registryPassword: pulumi.secret("reg-Pa55-ALONE"),
+                        setupBinary: file("airgap-v4.2.13.bin"), workDir: dir,
+                        packBinaries: [file("airgap-pack-cni-calico-3.25.1.bin"), file("airgap-pack-csi-vsphere-3.1.2.bin")],
+                    }, {}),
+                );
+                await value;
+                const setupRun = one(registrations, "command:local:Command", "setup-run");
+                const uploads = registrations.filter((registration) => registration.type === "command:local:Command" && registration.name !== "setup-run");
+                assert.strictEqual(uploads.length, 2);
+                for (const upload of uploads) {
+                    assert.ok(upload.dependencies.includes(setupRun.urn), `${upload.name} does not wait for the setup run`);
+                    assert.strictEqual(upload.parent, one(registrations, PACKS).urn);
+                }
+                assert.strictEqual(one(registrations, PACKS).parent, one(registrations, SETUP).urn);
+                assert.ok(!JSON.stringify(registrations.map((registration) => withoutSecrets(registration.wireInputs))).includes("reg-Pa55-ALONE"));
+            } finally {
+                process.env.PALETTE_AIRGAP_SKIP_PREFLIGHT = previous ?? "";
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
 
         it("AirgapSetup alone: secrets stay secret in the Command's environment, never in its script", async function () {
             const alone = await runStack("split-registries", { part: { token: SETUP, name: "palette-setup" } });
