@@ -14,6 +14,7 @@ import { HarborClient, MAX_REPOSITORY_PAGES, normalizeHarborEndpoint, redactCred
 import { HarborProject } from "../../components/registry/harborProject";
 import { harborProjectProvider, type HarborProjectInputs, type HarborProjectOutputs } from "../../components/registry/harborProjectProvider";
 import { callPlugin, PluginProcess, secretPaths, type ProviderMethod } from "../support/plugin";
+import { selfSignedCertificate } from "../support/selfSignedCertificate";
 import { wireSecret, withoutSecrets } from "../support/secretWire";
 import { startHarborStandIn, type HarborStandIn } from "../support/harborStandIn";
 import { requireSharedFile } from "../support/sharedFiles";
@@ -288,12 +289,7 @@ describe("HarborProject: the custom resource against a swagger-validating Harbor
         it("a CA file that did not sign Harbor's certificate: the message names registryCaFile", async function () {
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "harbor-otherca-"));
             try {
-                const otherCa = path.join(dir, "other-ca.crt");
-                require("child_process").execFileSync(
-                    "openssl",
-                    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", path.join(dir, "k.pem"), "-out", otherCa, "-days", "1", "-subj", "/CN=other-ca"],
-                    { stdio: "ignore" },
-                );
+                const otherCa = selfSignedCertificate(dir, "other-ca").certFile;
                 const message = await rejection(provider.create(await checked(inputs("tls-otherca", false, { caFile: otherCa }))));
                 assert.match(message, /registryCaFile \(.*other-ca\.crt\)/);
             } finally {

@@ -10,7 +10,6 @@
  * Debian packages: docker-registry, apache2-utils, openssl, skopeo, golang-go, golang-github-vmware-govmomi-dev.
  */
 import * as assert from "assert";
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as https from "https";
 import type { AddressInfo } from "net";
@@ -218,9 +217,8 @@ describe("validation checks", function () {
 
         before(async function () {
             dir = fs.mkdtempSync(path.join(os.tmpdir(), "token-registry-"));
-            const keyFile = path.join(dir, "key.pem");
-            caFile = path.join(dir, "cert.pem");
-            execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyFile, "-out", caFile, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
+            const { certFile, keyFile } = selfSignedCertificate(dir, "token-registry");
+            caFile = certFile;
             server = https.createServer({ key: fs.readFileSync(keyFile), cert: fs.readFileSync(caFile) }, (req, res) => {
                 const url = new URL(req.url!, "https://x");
                 seen.push(`${req.headers.authorization?.split(" ")[0] ?? "none"} ${url.pathname}${url.search}`);
