@@ -4,7 +4,7 @@
  * drift, and rename, move, re-mark or destroy it. Everything is plain vSphere Web Services calls
  * through VsphereSoapClient, the calls govc makes.
  */
-import { openOva } from "./ovaArchive";
+import { openOva, type OvaReader } from "./ovaArchive";
 import { isNotFoundFault, VsphereSoapClient } from "./soapClient";
 import type { ManagedObjectRef, OvfDiskProvisioning, VsphereConnection } from "./vimTypes";
 
@@ -88,39 +88,51 @@ export async function withVsphere<T>(connection: VsphereConnection, work: (clien
  * is renamed aside first; any other VM of that name stops the import before it starts.
  */
 export async function importOvaTemplate(request: OvaImportRequest, log: ProgressLog): Promise<ObservedTemplate> {
-    return withVsphere(request.connection, async (client) => {
-        const refs = await resolvePlacement(client, request);
-        const existing = await client.findVm(request.datacenter, request.folderPath, request.templateName);
-        const existingSummary = existing ? await client.getVmSummary(existing) : null;
-        if (existing && !(existingSummary && annotationSha256(existingSummary.annotation))) {
-            throw new Error(
-                `a VM named "${request.templateName}" already exists in ${folderInventoryPath(request)} and was not imported by palette-airgap; ` +
-                    `remove or rename it, or set templateName to another r_ name`,
-            );
-        }
-        const stagingName = `${request.templateName}.importing-${Date.now().toString(36)}`;
-        const imported = await importUnderName(client, request, refs, stagingName, log);
-        try {
-            if (existing) {
-                // Normally the template this resource replaces, which Pulumi deletes next by moid; if it
-                // belongs to no stack (an earlier run died before saving its state), say where it went.
-                const aside = `${request.templateName}.replaced-${Date.now().toString(36)}`;
-                await client.rename(existing, aside);
-                log(`${request.templateName}: renamed the previous palette-airgap template ${existing.value} to ${aside}; ` +
-                    `a replacement deletes it next, otherwise remove it by hand`);
+    // Open the OVA (descriptor, manifest, every entry header, the hashing threads) while logging in
+    // and looking up the placement: both must succeed before anything is created on vCenter, and
+    // neither waits for the other. A reader that ends up unused is aborted, so nothing stays open.
+    const opening = openOva(request.source, { expectedSha256: request.expectedSha256, caFile: request.sourceCaFile, authorization: request.sourceAuthorization || undefined });
+    opening.catch(() => undefined); // awaited below, after the lookups; not an unhandled rejection meanwhile
+    let handedOver = false;
+    try {
+        return await withVsphere(request.connection, async (client) => {
+            const refs = await resolvePlacement(client, request);
+            const existing = await client.findVm(request.datacenter, request.folderPath, request.templateName);
+            const existingSummary = existing ? await client.getVmSummary(existing) : null;
+            if (existing && !(existingSummary && annotationSha256(existingSummary.annotation))) {
+                throw new Error(
+                    `a VM named "${request.templateName}" already exists in ${folderInventoryPath(request)} and was not imported by palette-airgap; ` +
+                        `remove or rename it, or set templateName to another r_ name`,
+                );
             }
-            await client.rename(imported.vm, request.templateName);
-        } catch (error) {
-            await destroyQuietly(client, imported.vm);
-            throw error;
-        }
-        log(`${request.templateName}: imported as ${imported.vm.value} in ${folderInventoryPath(request)}`);
-        const observed = await observeTemplate(client, imported.vm.value);
-        if (!observed) {
-            throw new Error(`${request.templateName} (${imported.vm.value}) disappeared right after its import`);
-        }
-        return observed;
-    });
+            const stagingName = `${request.templateName}.importing-${Date.now().toString(36)}`;
+            const ova = await opening;
+            handedOver = true;
+            const imported = await importUnderName(client, request, ova, refs, stagingName, log);
+            try {
+                if (existing) {
+                    // Normally the template this resource replaces, which Pulumi deletes next by moid; if it
+                    // belongs to no stack (an earlier run died before saving its state), say where it went.
+                    const aside = `${request.templateName}.replaced-${Date.now().toString(36)}`;
+                    await client.rename(existing, aside);
+                    log(`${request.templateName}: renamed the previous palette-airgap template ${existing.value} to ${aside}; ` +
+                        `a replacement deletes it next, otherwise remove it by hand`);
+                }
+                await client.rename(imported.vm, request.templateName);
+            } catch (error) {
+                await destroyQuietly(client, imported.vm);
+                throw error;
+            }
+            log(`${request.templateName}: imported as ${imported.vm.value} in ${folderInventoryPath(request)}`);
+            const observed = await observeTemplate(client, imported.vm.value);
+            if (!observed) {
+                throw new Error(`${request.templateName} (${imported.vm.value}) disappeared right after its import`);
+            }
+            return observed;
+        });
+    } finally {
+        if (!handedOver) void opening.then((ova) => ova.abort(new Error(`OVA ${request.source}: not imported`)), () => undefined);
+    }
 }
 
 /** The template by managed object id, or undefined when it no longer exists. */
@@ -236,13 +248,13 @@ async function resolvePlacement(client: VsphereSoapClient, placement: OvaTemplat
 async function importUnderName(
     client: VsphereSoapClient,
     request: OvaImportRequest,
+    ova: OvaReader,
     refs: PlacementRefs,
     name: string,
     log: ProgressLog,
 ): Promise<{ vm: ManagedObjectRef }> {
-    // Opening checks everything but the disks' bytes (for a local OVA: every entry, ovf:size, the
-    // manifest's list) before anything exists on vCenter.
-    const ova = await openOva(request.source, { expectedSha256: request.expectedSha256, caFile: request.sourceCaFile, authorization: request.sourceAuthorization || undefined });
+    // `ova` is open: every check but the disks' bytes (for a local OVA: every entry, ovf:size, the
+    // manifest's list) has passed before anything exists on vCenter.
     let lease: ManagedObjectRef | undefined;
     let vm: ManagedObjectRef | undefined;
     try {

@@ -445,6 +445,35 @@ describe("OVA forms vCenter accepts, and those refused before anything is create
             }
         });
 
+        it("the OVA opened beside the login and lookups is closed again when they fail: no file handle or hashing thread is left", async () => {
+            const ova = await buildTestOva(path.join(dir, "vc-early-open"), { diskBytes: 2 * MiB });
+            const bad = await buildTestOva(path.join(dir, "vc-early-open-bad"), { declaredDiskSize: 3 * MiB });
+            const openHandles = (file: string) =>
+                fs.readdirSync("/proc/self/fd").filter((fd) => {
+                    try {
+                        return fs.readlinkSync(`/proc/self/fd/${fd}`) === file;
+                    } catch {
+                        return false;
+                    }
+                }).length;
+            const threads = () => fs.readdirSync("/proc/self/task").length;
+            const settled = async (file: string, baseline: number) => {
+                for (let i = 0; i < 100 && (openHandles(file) > 0 || threads() > baseline); i++) await new Promise((r) => setTimeout(r, 50));
+                assert.strictEqual(openHandles(file), 0, `${file} is still open`);
+                assert.ok(threads() <= baseline, `${threads() - baseline} thread(s) left running`);
+            };
+            const baseline = threads();
+            // The lookups fail (a datastore that does not exist): their error, named by config key, and the reader is closed.
+            await assert.rejects(create(inputsFor(ova, { datastore: "NoSuchDS" })), /datastore "NoSuchDS" \(config key datastore\)/);
+            await settled(ova.path, baseline);
+            // The login fails and the OVA is bad too: the login's error comes first, as before the overlap.
+            await assert.rejects(create(inputsFor(bad, { password: "wrong-password" })), (e: Error) => !(e instanceof OvaFormatError) && /login|Login|password|incorrect/i.test(e.message) && !e.message.includes("wrong-password"));
+            await settled(bad.path, baseline);
+            // Lookups pass and the OVA is bad: the OVA's error, before anything is created.
+            await assert.rejects(create(inputsFor(bad)), (e: Error) => e instanceof OvaFormatError && /ovf:size/.test(e.message));
+            await settled(bad.path, baseline);
+        });
+
         it("a corrupt chunk over HTTP aborts the upload and leaves no VM", async () => {
             const ova = await buildTestOva(path.join(dir, "vc-chunk-bad"), { diskBytes: 4 * MiB, chunkSize: MiB, corruptDisk: true });
             const served = await serve(ova.path);
