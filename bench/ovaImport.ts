@@ -25,6 +25,11 @@
  *   npx ts-node --transpile-only bench/ovaImport.ts [--sizes 256,1024,4096] [--runs 5] [--govc ../shared/tools/govc] [--verbose] [--profile <dir>]
  *
  * --profile <dir>: each of our runs under `node --cpu-prof`, the profiles written to <dir>.
+ * --without-digests: also runs a third contender, ours compiled from a copy of the tree patched
+ *   with bench/without-digests.patch (the disk's bytes are neither hashed nor compared; the tree
+ *   itself is not touched): what the import costs without its two SHA-256 passes.
+ *
+ * Beside each contender: the CPU vcsim spent while it ran (the server side of the same upload).
  */
 import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
@@ -46,7 +51,7 @@ const FOLDER = "spectro-templates";
 const RSS_LIMIT_MIB = 128;
 /** "Flat": the largest size's peak RSS is within this many MiB of the smallest's. */
 const RSS_FLAT_MIB = 16;
-const USAGE = "bench/ovaImport.ts [--sizes 256,1024,4096] [--runs 5] [--govc <path>] [--verbose] [--profile <dir>]";
+const USAGE = "bench/ovaImport.ts [--sizes 256,1024,4096] [--runs 5] [--govc <path>] [--verbose] [--profile <dir>] [--without-digests]";
 
 interface Args {
     sizesMiB: number[];
@@ -55,11 +60,13 @@ interface Args {
     verbose: boolean;
     /** Directory for a CPU profile of each of our runs (node --cpu-prof). */
     profile?: string;
+    /** Also run ours built with bench/without-digests.patch. */
+    withoutDigests: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
     const defaultGovc = path.resolve(PROJECT_ROOT, "..", "shared", "tools", "govc");
-    const args: Args = { sizesMiB: [256, 1024], runs: 5, govc: defaultGovc, verbose: false };
+    const args: Args = { sizesMiB: [256, 1024], runs: 5, govc: defaultGovc, verbose: false, withoutDigests: false };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         const value = (): string => {
@@ -77,6 +84,8 @@ function parseArgs(argv: string[]): Args {
             args.govc = path.resolve(value());
         } else if (a === "--profile" || a.startsWith("--profile=")) {
             args.profile = path.resolve(value());
+        } else if (a === "--without-digests") {
+            args.withoutDigests = true;
         } else if (a === "--verbose") {
             args.verbose = true;
         } else {
@@ -96,6 +105,8 @@ interface Timed {
     cpuMs: number;
     peakRssMiB: number;
     othersPct: number;
+    /** CPU vcsim used meanwhile, ms. */
+    vcsimCpuMs: number;
 }
 interface OursRun extends Timed {
     worker: WorkerResult;
@@ -107,6 +118,8 @@ interface SizeResult {
     sizeMiB: number;
     ovaBytes: number;
     ours: OursRun[];
+    /** Ours without the two digests (--without-digests). */
+    bare: OursRun[];
     govc: GovcRun[];
 }
 
@@ -126,8 +139,21 @@ async function main(): Promise<void> {
     let sdkLoad: Timed[] = [];
     try {
         process.stdout.write("compiling bench/ovaImportWorker.ts with tsc ... ");
-        const worker = compileWorker(path.join(workDir, "js"));
+        const worker = compileWorker(path.join(workDir, "js"), PROJECT_ROOT);
         console.log(path.relative(workDir, worker));
+        let bareWorker: string | undefined;
+        if (args.withoutDigests) {
+            process.stdout.write("compiling it again from a copy of the tree patched with bench/without-digests.patch ... ");
+            const tree = path.join(workDir, "without-digests");
+            for (const d of ["components", "bench"]) fs.cpSync(path.join(PROJECT_ROOT, d), path.join(tree, d), { recursive: true });
+            try {
+                execFileSync("patch", ["-p1", "--batch", "--forward", "-d", tree, "-i", path.join(__dirname, "without-digests.patch")], { stdio: ["ignore", "pipe", "pipe"] });
+            } catch (e) {
+                throw new Error(`bench/without-digests.patch no longer applies to components/ (regenerate it): ${String((e as { stdout?: Buffer }).stdout ?? e)}`);
+            }
+            bareWorker = compileWorker(path.join(workDir, "js-without-digests"), tree);
+            console.log(path.relative(workDir, bareWorker));
+        }
         sdkLoad = [];
         for (let i = 0; i < 5; i++) sdkLoad.push(await timedProcess([process.execPath, "-e", "require('@pulumi/pulumi')"], undefined, PROJECT_ROOT));
         console.log(`loading @pulumi/pulumi in plain node: ${fmtMs(median(sdkLoad.map((r) => r.wallMs)))}, ${median(sdkLoad.map((r) => r.peakRssMiB))} MiB peak RSS (medians of 5)`);
@@ -144,21 +170,26 @@ async function main(): Promise<void> {
             process.stdout.write(`${sizeMiB} MiB: building the OVA ... `);
             const ova = await buildTestOva(dir, { diskBytes: sizeMiB * MIB, network: NETWORK });
             console.log(`${ova.size} bytes`);
-            const result: SizeResult = { sizeMiB, ovaBytes: ova.size, ours: [], govc: [] };
+            const result: SizeResult = { sizeMiB, ovaBytes: ova.size, ours: [], bare: [], govc: [] };
             for (let run = 1; run <= args.runs; run++) {
-                const order = run % 2 === 1 ? ["ours", "govc"] : ["govc", "ours"];
+                // Alternate who goes first; each contender on a warm page cache.
+                const order = run % 2 === 1 ? ["ours", "bare", "govc"] : ["govc", "bare", "ours"];
                 for (const who of order) {
                     if (who === "govc" && !args.govc) continue;
+                    if (who === "bare" && !bareWorker) continue;
                     warmPageCache(ova.path);
-                    if (who === "ours") result.ours.push(await ours(vc, worker, ova, `r_bench-${sizeMiB}-${run}`, args));
+                    if (who === "ours") result.ours.push(await ours(vc, worker, ova, `r_bench-${sizeMiB}-${run}`, args, true));
+                    else if (who === "bare") result.bare.push(await ours(vc, bareWorker!, ova, `r_bare-${sizeMiB}-${run}`, args, false));
                     else result.govc.push(await govc(vc, args.govc!, ova, `govc-bench-${sizeMiB}-${run}`));
                 }
                 const o = result.ours[result.ours.length - 1];
+                const b = result.bare[result.bare.length - 1];
                 const g = result.govc[result.govc.length - 1];
                 console.log(
                     `  run ${run}: ours ${fmtMs(o.wallMs)} (load ${fmtMs(o.worker.loadMs)}, import ${fmtMs(o.worker.importMs)}, delete ${fmtMs(o.worker.deleteMs)}; ` +
-                        `upload ${o.worker.uploadMiBps?.toFixed(0) ?? "?"} MiB/s, cpu ${fmtMs(o.worker.cpuMs)}), ${o.peakRssMiB} MiB, others ${o.othersPct.toFixed(0)}%` +
-                        (g ? `; govc ${fmtMs(g.wallMs)} cpu ${fmtMs(g.cpuMs)} (${g.steps.map((s) => `${s.step} ${fmtMs(s.wallMs)}`).join(", ")}), ${g.peakRssMiB} MiB, others ${g.othersPct.toFixed(0)}%` : ""),
+                        `upload ${o.worker.uploadMiBps?.toFixed(0) ?? "?"} MiB/s, cpu ${fmtMs(o.worker.cpuMs)}, vcsim cpu ${fmtMs(o.vcsimCpuMs)}), ${o.peakRssMiB} MiB, others ${o.othersPct.toFixed(0)}%` +
+                        (b ? `; without digests ${fmtMs(b.wallMs)} cpu ${fmtMs(b.cpuMs)}, vcsim cpu ${fmtMs(b.vcsimCpuMs)}` : "") +
+                        (g ? `; govc ${fmtMs(g.wallMs)} cpu ${fmtMs(g.cpuMs)}, vcsim cpu ${fmtMs(g.vcsimCpuMs)} (${g.steps.map((s) => `${s.step} ${fmtMs(s.wallMs)}`).join(", ")}), ${g.peakRssMiB} MiB, others ${g.othersPct.toFixed(0)}%` : ""),
                 );
             }
             results.push(result);
@@ -175,12 +206,12 @@ async function main(): Promise<void> {
     report(results, sdkLoad, args, commandLine, loadAtStart);
 }
 
-/** Compiles the worker (and what it imports) with the project's tsc; returns the .js path. */
-function compileWorker(outDir: string): string {
+/** Compiles the worker (and what it imports) from `root` (the project, or a patched copy) with the project's tsc; returns the .js path. */
+function compileWorker(outDir: string, root: string): string {
     const tsc = require.resolve("typescript/bin/tsc", { paths: [PROJECT_ROOT] });
     execFileSync(
         process.execPath,
-        [tsc, "--outDir", outDir, "--rootDir", PROJECT_ROOT, "--module", "commonjs", "--target", "ES2022", "--esModuleInterop", "--skipLibCheck", "--noCheck", path.join(__dirname, "ovaImportWorker.ts")],
+        [tsc, "--outDir", outDir, "--rootDir", root, "--module", "commonjs", "--target", "ES2022", "--esModuleInterop", "--skipLibCheck", "--noCheck", path.join(root, "bench", "ovaImportWorker.ts")],
         { cwd: PROJECT_ROOT, stdio: ["ignore", "inherit", "inherit"] },
     );
     return path.join(outDir, "bench", "ovaImportWorker.js");
@@ -229,14 +260,15 @@ async function timedProcess(command: string[], stdin?: string, cwd?: string, env
     const childMs = (user + system) * 1000;
     const vcsimMs = vcsimPid ? processCpuMs(vcsimPid) - vcsim0 : 0;
     const othersMs = machineBusyMs() - busy0 - childMs - vcsimMs - (self.user + self.system) / 1000;
-    return { wallMs, cpuMs: childMs, peakRssMiB: Math.round(maxRssKiB / 102.4) / 10, othersPct: Math.max(0, (othersMs / (wallMs * os.cpus().length)) * 100), stdout, stderr };
+    return { wallMs, cpuMs: childMs, vcsimCpuMs: vcsimMs, peakRssMiB: Math.round(maxRssKiB / 102.4) / 10, othersPct: Math.max(0, (othersMs / (wallMs * os.cpus().length)) * 100), stdout, stderr };
 }
 
 function warmPageCache(file: string): void {
     execFileSync("cat", [file], { stdio: ["ignore", "ignore", "inherit"] });
 }
 
-async function ours(vc: Vcsim, worker: string, ova: TestOva, templateName: string, args: Args): Promise<OursRun> {
+/** One run of our worker; `checked`: the build verifies the digests (false for the without-digests build). */
+async function ours(vc: Vcsim, worker: string, ova: TestOva, templateName: string, args: Args, checked: boolean): Promise<OursRun> {
     const request: OvaImportRequest = {
         connection: vc.connection(),
         source: ova.path,
@@ -258,8 +290,8 @@ async function ours(vc: Vcsim, worker: string, ova: TestOva, templateName: strin
     const line = run.stdout.split("\n").find((l) => l.startsWith("RESULT "));
     if (!line) throw new Error(`the worker printed no RESULT line:\n${run.stdout}\n${run.stderr}`);
     const result = JSON.parse(line.slice("RESULT ".length)) as WorkerResult;
-    if (result.ovaSha256 !== ova.sha256 || !result.isTemplate) throw new Error(`the worker's import is wrong: ${line}`);
-    return { wallMs: run.wallMs, cpuMs: run.cpuMs, peakRssMiB: run.peakRssMiB, othersPct: run.othersPct, worker: result };
+    if ((checked && result.ovaSha256 !== ova.sha256) || !result.isTemplate) throw new Error(`the worker's import is wrong: ${line}`);
+    return { wallMs: run.wallMs, cpuMs: run.cpuMs, vcsimCpuMs: run.vcsimCpuMs, peakRssMiB: run.peakRssMiB, othersPct: run.othersPct, worker: result };
 }
 
 async function govc(vc: Vcsim, binary: string, ova: TestOva, name: string): Promise<GovcRun> {
@@ -277,6 +309,7 @@ async function govc(vc: Vcsim, binary: string, ova: TestOva, name: string): Prom
     const steps: GovcRun["steps"] = [];
     let othersCpu = 0;
     let cpuMs = 0;
+    let vcsimCpuMs = 0;
     for (const [step, argv] of [
         ["import.ova", ["import.ova", `-folder=/${DATACENTER}/vm/${FOLDER}`, `-name=${name}`, ova.path]],
         ["vm.markastemplate", ["vm.markastemplate", name]],
@@ -285,10 +318,11 @@ async function govc(vc: Vcsim, binary: string, ova: TestOva, name: string): Prom
         const r = await timedProcess([binary, ...argv], undefined, undefined, env, vc.pid);
         steps.push({ step, wallMs: r.wallMs, peakRssMiB: r.peakRssMiB });
         cpuMs += r.cpuMs;
+        vcsimCpuMs += r.vcsimCpuMs;
         othersCpu += (r.othersPct * r.wallMs) / 100;
     }
     const wallMs = steps.reduce((sum, s) => sum + s.wallMs, 0);
-    return { wallMs, cpuMs, peakRssMiB: Math.max(...steps.map((s) => s.peakRssMiB)), othersPct: (othersCpu / wallMs) * 100, steps };
+    return { wallMs, cpuMs, vcsimCpuMs, peakRssMiB: Math.max(...steps.map((s) => s.peakRssMiB)), othersPct: (othersCpu / wallMs) * 100, steps };
 }
 
 function median(values: number[]): number {
@@ -308,52 +342,79 @@ function table(header: string[], rows: string[][]): string {
 function report(results: SizeResult[], sdkLoad: Timed[], args: Args, commandLine: string, loadAtStart: number[]): void {
     const cpu = os.cpus()[0]?.model ?? "cpu";
     const govcVersion = args.govc ? execFileSync(args.govc, ["version"], { encoding: "utf8" }).trim() : "absent";
+    const med = (runs: Timed[], pick: (t: Timed) => number) => (runs.length ? median(runs.map(pick)) : NaN);
+    const ms = (runs: Timed[], pick: (t: Timed) => number) => (runs.length ? fmtMs(med(runs, pick)) : "-");
     console.log(`\n## OVA import: ours vs govc on vcsim\n`);
     console.log(`Machine: node ${process.version}, ${os.cpus().length} CPU(s) (${cpu}), Linux ${os.release()}; ${govcVersion} (0.24.2 source); load average ${loadAtStart.map((l) => l.toFixed(2)).join(" ")} at the start, ${os.loadavg().map((l) => l.toFixed(2)).join(" ")} at the end.`);
     console.log(`Command: \`${commandLine}\` (${args.runs} run(s) per size, medians; ours with both sha256 checks, govc with none).\n`);
     const rows = results.map((r) => {
-        const o = median(r.ours.map((x) => x.wallMs));
-        const g = r.govc.length ? median(r.govc.map((x) => x.wallMs)) : NaN;
+        const o = med(r.ours, (x) => x.wallMs);
+        const g = med(r.govc, (x) => x.wallMs);
         return [
             r.sizeMiB >= 1024 ? `${r.sizeMiB / 1024} GiB` : `${r.sizeMiB} MiB`,
             fmtMs(o),
-            r.govc.length ? fmtMs(g) : "-",
+            ms(r.govc, (x) => x.wallMs),
             r.govc.length ? `${(o / g).toFixed(2)}x` : "-",
             `${Math.max(...r.ours.map((x) => x.peakRssMiB))}`,
             r.govc.length ? `${Math.max(...r.govc.map((x) => x.peakRssMiB))}` : "-",
             `${median(r.ours.map((x) => x.worker.loadMs)).toFixed(0)} / ${median(r.ours.map((x) => x.worker.importMs)).toFixed(0)} / ${median(r.ours.map((x) => x.worker.deleteMs)).toFixed(0)}`,
-            `${fmtMs(median(r.ours.map((x) => x.cpuMs)))} / ${r.govc.length ? fmtMs(median(r.govc.map((x) => x.cpuMs))) : "-"}`,
-            `${median(r.ours.map((x) => x.othersPct)).toFixed(0)}% / ${r.govc.length ? median(r.govc.map((x) => x.othersPct)).toFixed(0) : "-"}%`,
+            `${ms(r.ours, (x) => x.cpuMs)} / ${ms(r.govc, (x) => x.cpuMs)}`,
+            `${ms(r.ours, (x) => x.vcsimCpuMs)} / ${ms(r.govc, (x) => x.vcsimCpuMs)}`,
+            `${med(r.ours, (x) => x.othersPct).toFixed(0)}% / ${r.govc.length ? med(r.govc, (x) => x.othersPct).toFixed(0) : "-"}%`,
         ];
     });
-    console.log(table(["size", "our wall", "govc wall", "ours/govc", "our peak RSS MiB", "govc peak RSS MiB", "our load / import / delete ms", "CPU (ours / govc)", "others (ours / govc)"], rows));
+    console.log(table(["size", "our wall", "govc wall", "ours/govc", "our peak RSS MiB", "govc peak RSS MiB", "our load / import / delete ms", "CPU (ours / govc)", "vcsim CPU (ours / govc)", "others (ours / govc)"], rows));
+    if (results.some((r) => r.bare.length)) {
+        console.log(`\nWithout the two digests (ours built with bench/without-digests.patch: the disk's bytes neither hashed nor compared), same runs:\n`);
+        console.log(
+            table(
+                ["size", "ours", "ours without digests", "govc", "without digests / govc", "CPU (ours / without / govc)", "vcsim CPU (ours / without / govc)"],
+                results.map((r) => [
+                    r.sizeMiB >= 1024 ? `${r.sizeMiB / 1024} GiB` : `${r.sizeMiB} MiB`,
+                    ms(r.ours, (x) => x.wallMs),
+                    ms(r.bare, (x) => x.wallMs),
+                    ms(r.govc, (x) => x.wallMs),
+                    r.govc.length ? `${(med(r.bare, (x) => x.wallMs) / med(r.govc, (x) => x.wallMs)).toFixed(2)}x` : "-",
+                    `${ms(r.ours, (x) => x.cpuMs)} / ${ms(r.bare, (x) => x.cpuMs)} / ${ms(r.govc, (x) => x.cpuMs)}`,
+                    `${ms(r.ours, (x) => x.vcsimCpuMs)} / ${ms(r.bare, (x) => x.vcsimCpuMs)} / ${ms(r.govc, (x) => x.vcsimCpuMs)}`,
+                ]),
+            ),
+        );
+    }
     console.log(`\nLoading @pulumi/pulumi in plain node (not part of the import): ${fmtMs(median(sdkLoad.map((r) => r.wallMs)))}, ${median(sdkLoad.map((r) => r.peakRssMiB))} MiB peak RSS (median of 5).`);
     console.log(`\nEvery run:\n`);
     const runRows: string[][] = [];
     for (const r of results) {
         r.ours.forEach((o, i) => {
+            const b = r.bare[i];
             const g = r.govc[i];
             runRows.push([
                 `${r.sizeMiB} MiB`,
                 `${i + 1}`,
                 fmtMs(o.wallMs),
                 `${o.worker.uploadMiBps?.toFixed(0) ?? "?"}`,
-                fmtMs(o.cpuMs),
+                `${fmtMs(o.cpuMs)} / ${fmtMs(o.vcsimCpuMs)}`,
                 `${o.peakRssMiB}`,
                 `${o.othersPct.toFixed(0)}%`,
+                b ? `${fmtMs(b.wallMs)} (${fmtMs(b.cpuMs)} / ${fmtMs(b.vcsimCpuMs)})` : "-",
                 g ? `${fmtMs(g.wallMs)} (${g.steps.map((s) => fmtMs(s.wallMs)).join(" + ")})` : "-",
-                g ? fmtMs(g.cpuMs) : "-",
+                g ? `${fmtMs(g.cpuMs)} / ${fmtMs(g.vcsimCpuMs)}` : "-",
                 g ? `${g.peakRssMiB}` : "-",
                 g ? `${g.othersPct.toFixed(0)}%` : "-",
             ]);
         });
     }
-    console.log(table(["size", "run", "our wall", "our upload MiB/s", "our cpu", "our RSS MiB", "others", "govc wall (import + mark + destroy)", "govc cpu", "govc RSS MiB", "others"], runRows));
+    console.log(
+        table(
+            ["size", "run", "our wall", "our upload MiB/s", "our cpu / vcsim cpu", "our RSS MiB", "others", "without digests (cpu / vcsim cpu)", "govc wall (import + mark + destroy)", "govc cpu / vcsim cpu", "govc RSS MiB", "others"],
+            runRows,
+        ),
+    );
     const oneGiB = results.find((r) => r.sizeMiB === 1024);
     const peaks = results.map((r) => Math.max(...r.ours.map((x) => x.peakRssMiB)));
     const verdicts: string[] = [];
     if (oneGiB && oneGiB.govc.length) {
-        const ratio = median(oneGiB.ours.map((x) => x.wallMs)) / median(oneGiB.govc.map((x) => x.wallMs));
+        const ratio = med(oneGiB.ours, (x) => x.wallMs) / med(oneGiB.govc, (x) => x.wallMs);
         verdicts.push(`${ratio <= 1 ? "PASS" : "MISS"} time: 1 GiB ours/govc ${ratio.toFixed(2)}x (target <= 1.0x, aim 0.7x)`);
     }
     verdicts.push(`${Math.max(...peaks) < RSS_LIMIT_MIB ? "PASS" : "MISS"} memory: peak RSS ${Math.max(...peaks)} MiB (target < ${RSS_LIMIT_MIB} MiB)`);
