@@ -30,8 +30,9 @@ jobs="${TEST_JOBS:-2}"
 # the benchmarks' reference uploader; openssh-server and nginx-light are the file server the
 # manifests are published to, over SSH, and served from; cloud-init validates the VM's user data
 # and systemd (systemd-analyze) its fallback web-server units; tmux is the terminal the stack
-# generator's interactive test types into.
-DEBIAN_PACKAGES=(golang-go golang-github-vmware-govmomi-dev openssl docker-registry apache2-utils skopeo makeself zip unzip jq curl openssh-server nginx-light cloud-init systemd tmux)
+# generator's interactive test types into; g++, make and python3 build the native SHA-256 addon
+# (node-gyp).
+DEBIAN_PACKAGES=(golang-go golang-github-vmware-govmomi-dev openssl docker-registry apache2-utils skopeo makeself zip unzip jq curl openssh-server nginx-light cloud-init systemd tmux g++ make python3)
 
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do
@@ -49,6 +50,12 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
+
+# The native SHA-256 addon (native/sha256pair.c), in both modes: its tests, the OVA import and the
+# plugin use it, and under CI a missing addon fails its tests rather than falling back. A clean
+# rebuild that fails the run; `npm run build` below only relinks when a source changed.
+echo "Building the native SHA-256 addon (npm run build:native)"
+npm run build:native --silent >/dev/null
 
 # The provider plugin (bin/pulumi-resource-palette-airgap) runs the compiled JavaScript in dist/;
 # the plugin tests start it as the engine does. Built once here, before the workers start (two

@@ -34,12 +34,13 @@ describe("npm run package: the plugin tarball", function () {
         assert.ok(executable, "no executable at the root");
         assert.match(executable!, /^-rwxr-xr-x/);
         const names = entries.map((line) => line.split(/\s+/).pop());
-        for (const expected of ["./dist/provider/main.js", "./dist/components/airgapEnvironment.js", "./package.json", "./node_modules/@pulumi/pulumi/package.json", "./node_modules/@pulumi/aws/package.json", "./node_modules/undici/package.json"]) {
+        for (const expected of ["./dist/provider/main.js", "./dist/components/airgapEnvironment.js", "./package.json", "./node_modules/@pulumi/pulumi/package.json", "./node_modules/@pulumi/aws/package.json", "./node_modules/undici/package.json", "./native/build/Release/sha256pair.node"]) {
             assert.ok(names.includes(expected), `${expected} is missing`);
         }
         for (const devOnly of ["mocha", "ajv-formats", "@types/mocha", "@types/tar-stream"]) {
             assert.ok(!names.some((name) => name?.startsWith(`./node_modules/${devOnly}/`)), `dev dependency ${devOnly} is in the tarball`);
         }
+        assert.ok(!names.some((name) => name?.startsWith("./native/") && !name.endsWith("/") && name !== "./native/build/Release/sha256pair.node"), "native build leftovers (objects, Makefiles, sources) are in the tarball");
         assert.ok(!names.some((name) => /^\.\/(components|provider|tests|index\.ts)/.test(name ?? "") || (name?.startsWith("./dist/") && name.endsWith(".ts") && !name.endsWith(".d.ts"))), "our TypeScript sources are in the tarball");
     });
 
@@ -59,5 +60,29 @@ describe("npm run package: the plugin tarball", function () {
         } finally {
             await plugin.stop();
         }
+    });
+
+    it("unpacked elsewhere, the compiled loader finds the tarball's own native SHA-256 addon and hashes with it", function () {
+        const pluginDir = path.join(work, "unpacked-native");
+        fs.mkdirSync(pluginDir, { recursive: true });
+        execFileSync("tar", ["-xzf", tarball, "-C", pluginDir]);
+        const loader = path.join(pluginDir, "dist", "components", "vsphere", "sha256Native.js");
+        const script = `
+            const loader = require(${JSON.stringify(loader)});
+            const probe = loader.probeNativeSha256();
+            if (!probe.available) { console.log(JSON.stringify({ reason: probe.reason })); return; }
+            const native = loader.loadNativeSha256();
+            const a = new Uint8Array(native.STATE_BYTES), b = new Uint8Array(native.STATE_BYTES);
+            native.init(a); native.init(b);
+            native.updatePair(a, b, Buffer.from("abc"));
+            console.log(JSON.stringify({ path: loader.nativeSha256Path(), digests: [native.final(a).toString("hex"), native.final(b).toString("hex")] }));`;
+        const empty = fs.mkdtempSync(path.join(work, "cwd-"));
+        const answer = JSON.parse(execFileSync(process.execPath, ["-e", `(() => {${script}})()`], { cwd: empty, env: { PATH: process.env.PATH }, encoding: "utf8" }));
+        if (answer.reason && /this CPU lacks the SHA extensions/.test(answer.reason) && process.env.CI !== "true") {
+            console.log(`    (loaded, but not used here: ${answer.reason})`);
+            return;
+        }
+        const abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert.deepStrictEqual(answer, { path: path.join(pluginDir, "native", "build", "Release", "sha256pair.node"), digests: [abc, abc] });
     });
 });

@@ -27,8 +27,9 @@ describe("tests/run-all.sh", function () {
             fs.mkdirSync(path.dirname(path.join(project, file)), { recursive: true });
             fs.copyFileSync(path.join(PROJECT_ROOT, file), path.join(project, file));
         }
-        // The full mode builds the provider plugin first (npm run build): here a marker file.
-        fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "run-all-test", private: true, scripts: { build: "echo built > built.txt" } }));
+        // Both modes build the native SHA-256 addon (npm run build:native), the full mode also the
+        // provider plugin (npm run build): here marker files.
+        fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "run-all-test", private: true, scripts: { build: "echo built > built.txt", "build:native": "echo native > native.txt" } }));
         // A small tsconfig (mocha's types only): the type check of each run stays short.
         // Older than node_modules/.package-lock.json, so that the script does not run npm ci.
         fs.copyFileSync(path.join(PROJECT_ROOT, "package-lock.json"), path.join(project, "package-lock.json"));
@@ -53,6 +54,7 @@ describe("tests/run-all.sh", function () {
         const result = runAll([], { UPDATE_DURATIONS: "1" });
         assert.notStrictEqual(result.status, 0, result.output);
         assert.ok(fs.existsSync(path.join(project, "built.txt")), "the full mode builds the plugin before the tests");
+        assert.ok(fs.existsSync(path.join(project, "native.txt")), "the full mode builds the native addon before the tests");
         assert.deepStrictEqual(result.summary, ["tests: 4 passed, 1 failed, 1 skipped"], result.output);
         // Each file ran in a worker (fileDurations.js records only there) and got a measured time.
         const durations = JSON.parse(fs.readFileSync(path.join(project, "tests", "durations.json"), "utf8"));
@@ -60,13 +62,15 @@ describe("tests/run-all.sh", function () {
         for (const ms of Object.values(durations)) assert.ok(typeof ms === "number" && ms >= 0);
     });
 
-    it("--quick: only unit, contract and mock tests", () => {
+    it("--quick: only unit, contract and mock tests, after building the native addon", () => {
         fs.rmSync(path.join(project, "built.txt"), { force: true });
+        fs.rmSync(path.join(project, "native.txt"), { force: true });
         const result = runAll(["--quick"]);
         assert.strictEqual(result.status, 0, result.output);
         assert.deepStrictEqual(result.summary, ["tests: 3 passed, 0 failed, 1 skipped"]);
         assert.doesNotMatch(result.output, /vsphere/);
-        assert.ok(!fs.existsSync(path.join(project, "built.txt")), "the quick mode has no plugin tests and builds nothing");
+        assert.ok(!fs.existsSync(path.join(project, "built.txt")), "the quick mode has no plugin tests and does not build the plugin");
+        assert.ok(fs.existsSync(path.join(project, "native.txt")), "the quick mode builds the native addon too");
     });
 
     it("TEST_JOBS=1 runs the same tests in one process with the same summary; under CI=true a skipped test fails the run", () => {
