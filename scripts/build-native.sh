@@ -1,23 +1,41 @@
 #!/usr/bin/env bash
-# The native step of `npm run build`: native/build/Release/sha256pair.node (native/sha256pair.c,
-# SHA-256 with SHA-NI for the OVA import), built incrementally: make relinks only when a source
-# changed, so a build while other processes use the addon (the plugin-package test runs
-# `npm run package` beside the others) never removes or rewrites it under them.
-# `npm run build:native` is the clean rebuild.
+# Builds native/build/Release/sha256pair.node (native/sha256pair.c: SHA-256 with SHA-NI for the
+# OVA import) with npm's bundled node-gyp. Run it through npm, which puts node-gyp on PATH:
 #
-# --optional: when it cannot be built (no g++, make or python3), warn and succeed: the import then
-# hashes with node:crypto (OpenSSL), slower.
+#   npm run build:native   (--clean)     a clean rebuild; fails when it cannot build
+#   npm run build          (--optional)  incremental: make relinks only when a source changed, so
+#                                        a build while other processes use the addon (the plugin
+#                                        tarball test runs `npm run package` beside other tests)
+#                                        never removes or rewrites it under them; when it cannot
+#                                        build (no g++, make or python3) it warns and succeeds,
+#                                        and the import hashes with node:crypto (OpenSSL), slower
 #
-# Run through npm (npm run build), which puts its bundled node-gyp on PATH and passes npm's
-# nodedir, so the headers come from the local Node installation and nothing is downloaded.
+# The headers come from the running Node's own installation (npm's nodedir when set; otherwise
+# <node prefix>/include/node: Debian's /usr/include/node, a nodejs.org or nvm install): node-gyp
+# would otherwise download them, which an air gap does not allow.
 set -euo pipefail
 cd "$(dirname "$0")/../native"
 
-optional=false
-[ "${1:-}" = "--optional" ] && optional=true
+mode="${1:-}"
+case "$mode" in
+  --clean|--optional) ;;
+  *) echo "usage: $0 --clean|--optional" >&2; exit 2 ;;
+esac
+
+if [ -z "${npm_config_nodedir:-}" ] || [ "${npm_config_nodedir}" = "undefined" ]; then
+    prefix="$(node -p 'require("path").resolve(process.execPath, "..", "..")')"
+    if [ -f "$prefix/include/node/node_api.h" ]; then
+        export npm_config_nodedir="$prefix"
+    fi
+fi
 
 build() {
-    command -v node-gyp >/dev/null || { echo "node-gyp is not on PATH: run this through npm (npm run build)" >&2; return 1; }
+    command -v node-gyp >/dev/null || { echo "node-gyp is not on PATH: run this through npm (npm run build:native)" >&2; return 1; }
+    [ -n "${npm_config_nodedir:-}" ] || { echo "the Node headers (include/node/node_api.h) are not installed beside $(command -v node) and npm's nodedir is unset" >&2; return 1; }
+    if [ "$mode" = --clean ]; then
+        node-gyp rebuild --silent >/dev/null
+        return
+    fi
     if [ ! -f build/config.gypi ] || [ ! -f build/Makefile ] || [ binding.gyp -nt build/Makefile ]; then
         node-gyp configure --silent >/dev/null
     fi
@@ -25,9 +43,10 @@ build() {
 }
 
 if ! build; then
-    if $optional; then
+    if [ "$mode" = --optional ]; then
         echo "warning: the native SHA-256 addon (native/sha256pair.c) was not built (needs g++, make and python3); the OVA import will hash with OpenSSL, slower" >&2
         exit 0
     fi
+    echo "the native SHA-256 addon (native/sha256pair.c) was not built: needs g++, make, python3 and the Node headers" >&2
     exit 1
 fi
