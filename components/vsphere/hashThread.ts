@@ -1,9 +1,13 @@
 /**
  * Hashing on a worker thread, over shared buffers: the caller reads into a few SharedArrayBuffers
- * and posts (slot, offset, length) messages; the thread hashes those bytes in place (no copy) and
- * acknowledges each update, after which the caller may reuse the buffer. Two of these let the OVA
- * reader compute the whole-file SHA-256 and an entry's manifest digest at the same time as it
- * uploads, instead of hashing twice in a row on the main thread.
+ * and posts (slot, offset, length) updates; the thread hashes those bytes in place (no copy) and
+ * acknowledges each update, after which the caller may reuse the buffer.
+ *
+ * One update may feed several hashes at once (the OVA reader's whole-file SHA-256 and the current
+ * entry's manifest digest over the same disk bytes). When both are SHA-256 and the native module
+ * (native/sha256pair.c, located by ./sha256Native) is available, the thread computes the two with
+ * SHA-NI in one interleaved pass that costs about as much as one digest; otherwise each goes
+ * through Node's crypto (OpenSSL) in turn.
  */
 import { Worker } from "worker_threads";
 
@@ -11,18 +15,37 @@ import { Worker } from "worker_threads";
 const THREAD_SOURCE = `
 const { parentPort, workerData } = require("worker_threads");
 const crypto = require("crypto");
+const native = workerData.nativePath ? require(workerData.nativePath) : null;
 const slots = workerData.slots.map((s) => Buffer.from(s));
+// id -> [{ algorithm, state }]: state is a native SHA-256 state (a Uint8Array) or an OpenSSL Hash.
 const hashes = new Map();
+const isNative = (h) => h.state instanceof Uint8Array;
+function start(algorithm) {
+    if (native && algorithm === "sha256") {
+        const state = new Uint8Array(native.STATE_BYTES);
+        native.init(state);
+        return { algorithm, state };
+    }
+    return { algorithm, state: crypto.createHash(algorithm) };
+}
+function feed(h, bytes) {
+    if (isNative(h)) native.update(h.state, bytes);
+    else h.state.update(bytes);
+}
 parentPort.on("message", (m) => {
     try {
-        if (m.t === "begin") hashes.set(m.id, m.algorithms.map((a) => [a, crypto.createHash(a)]));
+        if (m.t === "begin") hashes.set(m.id, m.algorithms.map(start));
         else if (m.t === "update") {
             const bytes = slots[m.slot].subarray(m.off, m.off + m.len);
-            for (const [, h] of hashes.get(m.id)) h.update(bytes);
+            const targets = m.ids.flatMap((id) => hashes.get(id));
+            const [a, b] = targets;
+            // Two SHA-256 states over the same bytes: one interleaved SHA-NI pass.
+            if (targets.length === 2 && isNative(a) && isNative(b)) native.updatePair(a.state, b.state, bytes);
+            else for (const h of targets) feed(h, bytes);
             parentPort.postMessage({ t: "ack", seq: m.seq });
         } else if (m.t === "end") {
             const digests = {};
-            for (const [a, h] of hashes.get(m.id)) digests[a] = h.digest("hex");
+            for (const h of hashes.get(m.id)) digests[h.algorithm] = isNative(h) ? native.final(h.state).toString("hex") : h.state.digest("hex");
             hashes.delete(m.id);
             parentPort.postMessage({ t: "digests", seq: m.seq, digests });
         }
@@ -43,11 +66,14 @@ export class HashThread {
     private failure?: Error;
     private stopped = false;
 
-    /** `slots`: every buffer that updates will refer to, by index. */
-    constructor(slots: SharedArrayBuffer[], private readonly onError: (e: Error) => void) {
+    /**
+     * `slots`: every buffer that updates will refer to, by index. `nativePath`: the native SHA-256
+     * module (./sha256Native's nativeSha256Path()), or undefined for OpenSSL alone.
+     */
+    constructor(slots: SharedArrayBuffer[], private readonly onError: (e: Error) => void, nativePath?: string) {
         this.worker = new Worker(THREAD_SOURCE, {
             eval: true,
-            workerData: { slots },
+            workerData: { slots, nativePath },
             // Not the parent's flags: under `node -r ts-node/register` each thread would load TypeScript (~50 MB).
             execArgv: [],
             resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
@@ -84,12 +110,12 @@ export class HashThread {
         return id;
     }
 
-    /** Hashes `len` bytes of slot `slot` at `off`; `done` runs once the thread no longer reads them. */
-    update(id: number, slot: number, off: number, len: number, done: () => void): void {
+    /** Feeds `len` bytes of slot `slot` at `off` to each hash of `ids`; `done` runs once the thread no longer reads them. */
+    update(ids: number | number[], slot: number, off: number, len: number, done: () => void): void {
         if (this.failure || this.stopped) return;
         const seq = this.seq++;
         this.pending.set(seq, { kind: "ack", done });
-        this.worker.postMessage({ t: "update", id, slot, off, len, seq });
+        this.worker.postMessage({ t: "update", ids: Array.isArray(ids) ? ids : [ids], slot, off, len, seq });
     }
 
     /** The hex digests, after every update posted before. Rejects once the thread has failed or been stopped. */

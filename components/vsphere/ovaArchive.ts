@@ -3,10 +3,11 @@
  * streamOptimized disks, gigabytes in all) is read once, front to back, into a few reused shared
  * buffers, and never held in memory.
  *
- * - The whole byte stream is hashed with SHA-256 on one worker thread while it is read (compared
- *   with `expectedSha256`); each entry is hashed with the manifest's algorithm on a second thread,
- *   from the same buffers, while the caller uploads those same bytes: one read, no copy, and the
- *   two digests computed side by side rather than one after the other.
+ * - The whole byte stream is hashed with SHA-256 on a worker thread as the tar framing takes it
+ *   (compared with `expectedSha256`), and each entry's bytes, in the same update, with the
+ *   manifest's algorithm, from the same buffers, while the caller uploads those same bytes: one
+ *   read, no copy. Two SHA-256 digests over the same disk bytes take one SHA-NI pass when the
+ *   native module is built (./hashThread), else two OpenSSL passes in turn.
  * - A local OVA's tar headers are walked first (a few reads at offsets), so that everything that can
  *   be checked without reading the disks is checked before anything is created on vCenter: entry
  *   names and types, every file the descriptor references present with its `ovf:size`, chunked files
@@ -48,6 +49,7 @@ import { createHash } from "crypto";
 import { Readable } from "stream";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { HashThread } from "./hashThread";
+import { nativeSha256Path } from "./sha256Native";
 import { openOvaSource, OvaByteSource, OvaSourceOptions, redactSource } from "./ovaSource";
 import { decodeTarHeader, parsePaxRecords, TAR_BLOCK, TarHeader, tarPadding } from "./ovaTar";
 
@@ -648,8 +650,8 @@ class StreamingOvaReader implements OvaReader {
 
     private readonly pool = new SlotPool(SLOT_COUNT, SLOT_BYTES);
     private readonly filled = new SlotQueue();
-    private readonly wholeThread: HashThread;
-    private readonly entryThread: HashThread;
+    /** Hashes every byte the framing takes into the whole-file SHA-256, and an entry's bytes also into its manifest digest. */
+    private readonly hashThread: HashThread;
     private readonly wholeHashId: number;
     private bytes = 0;
     private pumpDone!: Promise<void>;
@@ -689,9 +691,8 @@ class StreamingOvaReader implements OvaReader {
         this.source = input.displayName;
         this.size = input.size;
         const onThreadError = (e: Error) => this.fail(new Error(`OVA ${this.source}: ${e.message}`));
-        this.wholeThread = new HashThread(this.pool.shared, onThreadError);
-        this.entryThread = new HashThread(this.pool.shared, onThreadError);
-        this.wholeHashId = this.wholeThread.begin(["sha256"]);
+        this.hashThread = new HashThread(this.pool.shared, onThreadError, nativeSha256Path());
+        this.wholeHashId = this.hashThread.begin(["sha256"]);
     }
 
     get bytesRead(): number {
@@ -708,8 +709,7 @@ class StreamingOvaReader implements OvaReader {
             this.pool.close();
             this.filled.fail(err);
             void this.input.close();
-            void this.wholeThread.stop();
-            void this.entryThread.stop();
+            void this.hashThread.stop();
         }
         return this.failure;
     }
@@ -739,8 +739,7 @@ class StreamingOvaReader implements OvaReader {
                 }
                 this.bytes += n;
                 slot.len = n;
-                slot.refs = 2; // the framing, and the whole-file hash
-                this.wholeThread.update(this.wholeHashId, slot.index, 0, n, () => this.pool.release(slot));
+                slot.refs = 1; // the framing (it adds one per range it hands to the hash thread)
                 this.filled.push(slot);
                 if (n < slot.buf.length) break;
             }
@@ -754,8 +753,13 @@ class StreamingOvaReader implements OvaReader {
         }
     }
 
-    /** Up to `max` bytes of the current buffer (moving to the next one as needed); null at the end of the OVA. */
-    private async take(max: number): Promise<{ slot: Slot; off: number; len: number } | null> {
+    /**
+     * Up to `max` bytes of the current buffer (moving to the next one as needed); null at the end
+     * of the OVA. Every byte of the OVA passes here once, in order, so this is where the
+     * whole-file SHA-256 is fed; `entryHashId` also feeds those bytes to an entry's digest, in the
+     * same update (one SHA-NI pass for both when native hashing is available).
+     */
+    private async take(max: number, entryHashId?: number): Promise<{ slot: Slot; off: number; len: number } | null> {
         while (!this.slot || this.pos >= this.slot.len) {
             if (this.slot) {
                 this.pool.release(this.slot);
@@ -771,7 +775,10 @@ class StreamingOvaReader implements OvaReader {
         const len = Math.min(max, this.slot.len - off);
         this.pos += len;
         this.offset += len;
-        return { slot: this.slot, off, len };
+        const slot = this.slot;
+        slot.refs++; // released once the hash thread has read the range
+        this.hashThread.update(entryHashId === undefined ? this.wholeHashId : [this.wholeHashId, entryHashId], slot.index, off, len, () => this.pool.release(slot));
+        return { slot, off, len };
     }
 
     /** `n` bytes copied out of the buffers (headers, descriptor, manifest); fewer only at the end. */
@@ -1153,18 +1160,17 @@ class StreamingOvaReader implements OvaReader {
     /** Streams one entry's data as lent segments, hashing it on the entry thread; the last segment waits for the digest check. */
     private async *entrySegments(entry: TarEntry, progress: { bytes: number }): AsyncGenerator<OvaSegment> {
         const algorithms = this.algorithmsFor(entry.name);
-        const id = this.entryThread.begin(algorithms);
+        const id = this.hashThread.begin(algorithms);
         let left = entry.size;
-        if (left === 0) this.recordEntry(entry.name, 0, await this.entryThread.end(id));
+        if (left === 0) this.recordEntry(entry.name, 0, await this.hashThread.end(id));
         while (left > 0) {
-            const part = await this.take(left);
+            const part = await this.take(left, id);
             if (!part) throw this.truncated(entry.name);
             const { slot, off, len } = part;
             left -= len;
-            slot.refs += 2; // the entry hash, and the caller
-            this.entryThread.update(id, slot.index, off, len, () => this.pool.release(slot));
+            slot.refs++; // the caller, until it releases the segment
             if (left === 0) {
-                const digests = (await this.entryThread.end(id)) as Digests;
+                const digests = (await this.hashThread.end(id)) as Digests;
                 this.throwIfFailed();
                 this.recordEntry(entry.name, entry.size, digests);
                 this.throwIfFailed();
@@ -1365,7 +1371,7 @@ class StreamingOvaReader implements OvaReader {
                     }
                 }
             }
-            const sha256 = (await this.wholeThread.end(this.wholeHashId)).sha256;
+            const sha256 = (await this.hashThread.end(this.wholeHashId)).sha256;
             this.throwIfFailed();
             if (this.expectedSha256 !== undefined && sha256 !== this.expectedSha256) {
                 throw this.fail(
@@ -1391,7 +1397,7 @@ class StreamingOvaReader implements OvaReader {
 
     private async close(): Promise<void> {
         this.pool.close();
-        await Promise.all([this.input.close(), this.wholeThread.stop(), this.entryThread.stop()]);
+        await Promise.all([this.input.close(), this.hashThread.stop()]);
     }
 }
 

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { createHash, randomBytes } from "crypto";
 import { HashThread } from "../../components/vsphere/hashThread";
+import { nativeSha256Path } from "../../components/vsphere/sha256Native";
 
 const SLOT_BYTES = 64 * 1024;
 
@@ -116,4 +117,65 @@ describe("HashThread: hashing on a worker thread over shared buffers", function 
         assert.strictEqual(errors.length, 1);
         assert.match(errors[0].message, /hashing thread/);
     });
+});
+
+describe("HashThread: one update feeding two hashes (the OVA's whole file and an entry), with and without the native SHA-256 module", function () {
+    this.timeout(30_000);
+    const nativePath = nativeSha256Path();
+    const modes: [string, string | undefined][] = [["OpenSSL", undefined]];
+    if (nativePath) modes.push(["native SHA-NI", nativePath]);
+    else if (process.env.CI === "true") throw new Error("the native SHA-256 module is not built (npm run build:native): CI must test it");
+    else it("native SHA-NI mode: skipped, the native module is not built here (npm run build:native)", function () {
+        this.skip();
+    });
+
+    for (const [mode, path] of modes) {
+        it(`${mode}: a whole-file SHA-256 and entry digests (SHA-256, SHA-1, SHA-512) over shared ranges, at any offsets and phases, equal Node's crypto`, async () => {
+            const { shared, bufs } = slots(4);
+            const data = randomBytes(4 * SLOT_BYTES);
+            for (let i = 0; i < 4; i++) data.copy(bufs[i], 0, i * SLOT_BYTES, (i + 1) * SLOT_BYTES);
+            const errors: Error[] = [];
+            const thread = new HashThread(shared, (e) => errors.push(e), path);
+            try {
+                const whole = thread.begin(["sha256"]);
+                // Entries as a tar lays them out (512-byte aligned) and, to cover every case, some that are not.
+                const entries: { start: number; end: number; algorithms: string[] }[] = [
+                    { start: 512, end: 512 + 1000, algorithms: ["sha256"] },
+                    { start: 2048, end: 2048 + SLOT_BYTES + 4096 + 7, algorithms: ["sha256"] },
+                    { start: 2 * SLOT_BYTES + 4608, end: 2 * SLOT_BYTES + 4608 + 33, algorithms: ["sha1"] },
+                    { start: 2 * SLOT_BYTES + 5003, end: 3 * SLOT_BYTES + 100, algorithms: ["sha256"] }, // not 64-byte aligned
+                    { start: 3 * SLOT_BYTES + 512, end: 4 * SLOT_BYTES - 512, algorithms: ["sha512", "sha256"] },
+                ];
+                const ids = entries.map((e) => thread.begin(e.algorithms));
+                let released = 0;
+                // Walk the file in ranges split at slot and entry boundaries and at odd points, as the framing does.
+                const cuts = new Set<number>([0, data.length, 100, 3 * SLOT_BYTES - 1]);
+                for (let i = 1; i < 4; i++) cuts.add(i * SLOT_BYTES);
+                for (const e of entries) {
+                    cuts.add(e.start);
+                    cuts.add(e.end);
+                    cuts.add(e.start + Math.floor((e.end - e.start) / 3));
+                }
+                const points = [...cuts].sort((a, b) => a - b);
+                let updates = 0;
+                for (let i = 0; i + 1 < points.length; i++) {
+                    const [from, to] = [points[i], points[i + 1]];
+                    const inEntry = entries.findIndex((e) => from >= e.start && to <= e.end);
+                    const slot = Math.floor(from / SLOT_BYTES);
+                    thread.update(inEntry >= 0 ? [whole, ids[inEntry]] : whole, slot, from - slot * SLOT_BYTES, to - from, () => released++);
+                    updates++;
+                }
+                for (let i = 0; i < entries.length; i++) {
+                    const e = entries[i];
+                    const got = await thread.end(ids[i]);
+                    for (const a of e.algorithms) assert.strictEqual(got[a], digest(a, data.subarray(e.start, e.end)), `${mode}: entry ${i} ${a}`);
+                }
+                assert.strictEqual((await thread.end(whole)).sha256, digest("sha256", data), `${mode}: whole file`);
+                assert.strictEqual(released, updates);
+                assert.deepStrictEqual(errors, []);
+            } finally {
+                await thread.stop();
+            }
+        });
+    }
 });
