@@ -285,11 +285,58 @@ export class VsphereSoapClient {
     }
 
     /**
-     * The full inventory path of an object ("/DC0/vm/spectro-templates/r_name"), by walking
-     * `parent` (`parentVApp` for VMs in a vApp) up to the root folder. Names are as vSphere
-     * stores them ("/" in a name appears as %2f).
+     * The full inventory path of an object ("/DC0/vm/spectro-templates/r_name"): its ancestors
+     * through `parent` (`parentVApp` for VMs in a vApp) up to the root folder, fetched in ONE
+     * RetrievePropertiesEx with a traversal that follows `parent` (as govmomi's mo.Ancestors does),
+     * instead of one call per level: a drift check against a distant vCenter pays one round trip.
+     * Names are as vSphere stores them ("/" in a name appears as %2f).
      */
     async inventoryPath(ref: ManagedObjectRef): Promise<string> {
+        const up = (name: string | undefined, type: string, path: string) =>
+            el("selectSet", [el("name", name ?? ""), el("type", type), el("path", path), el("skip", "false"), el("selectSet", [el("name", "ancestors")])], { "xsi:type": "TraversalSpec" });
+        const spec = el("specSet", [
+            el("propSet", [el("type", "ManagedEntity"), el("all", "false"), el("pathSet", "name"), el("pathSet", "parent")]),
+            el("propSet", [el("type", "VirtualMachine"), el("all", "false"), el("pathSet", "parentVApp")]),
+            el("objectSet", [moRefElement("obj", ref), el("skip", "false"), up("ancestors", "ManagedEntity", "parent"), up(undefined, "VirtualMachine", "parentVApp")]),
+        ]);
+        const entities = new Map<string, { name: string; parent?: ManagedObjectRef }>();
+        let [ret] = await this.call("RetrievePropertiesEx", this.serviceContent.propertyCollector, [spec, el("options")]);
+        for (;;) {
+            for (const obj of children(ret, "objects")) {
+                const self = toMoRef(child(obj, "obj"));
+                if (!self) continue;
+                const props = new Map(children(obj, "propSet").map((p) => [text(child(p, "name")), child(p, "val")]));
+                const entry = entities.get(`${self.type}:${self.value}`) ?? { name: "" };
+                if (props.has("name")) entry.name = text(props.get("name"));
+                entry.parent = toMoRef(props.get("parent")) ?? toMoRef(props.get("parentVApp")) ?? entry.parent;
+                entities.set(`${self.type}:${self.value}`, entry);
+            }
+            const token = text(child(ret, "token"));
+            if (!token) break;
+            [ret] = await this.call("ContinueRetrievePropertiesEx", this.serviceContent.propertyCollector, [el("token", token)]);
+        }
+        if (!entities.has(`${ref.type}:${ref.value}`)) {
+            throw new VsphereFault(`vSphere RetrievePropertiesEx: ${ref.type} ${ref.value} does not exist`, { method: "RetrievePropertiesEx", faultType: "ManagedObjectNotFound", faultString: "" });
+        }
+        const names: string[] = [];
+        let current: ManagedObjectRef | undefined = ref;
+        for (let depth = 0; current && depth < 100; depth++) {
+            const entry = entities.get(`${current.type}:${current.value}`);
+            if (!entry) {
+                // An ancestor the traversal did not return (a server that limits it): ask level by level from there.
+                return (await this.inventoryPathByLevels(current)).replace(/\/$/, "") + (names.length ? `/${names.join("/")}` : "");
+            }
+            if (!entry.parent) {
+                break; // the root folder ("Datacenters") is not part of paths
+            }
+            names.unshift(entry.name);
+            current = entry.parent;
+        }
+        return "/" + names.join("/");
+    }
+
+    /** inventoryPath by one RetrievePropertiesEx per level: the fallback of the one-call form. */
+    private async inventoryPathByLevels(ref: ManagedObjectRef): Promise<string> {
         const names: string[] = [];
         let current: ManagedObjectRef | undefined = ref;
         for (let depth = 0; current && depth < 100; depth++) {
@@ -299,7 +346,7 @@ export class VsphereSoapClient {
             );
             const parent = (props.parent ?? props.parentVApp) as ManagedObjectRef | undefined;
             if (!parent) {
-                break; // the root folder ("Datacenters") is not part of paths
+                break;
             }
             names.unshift(String(props.name ?? ""));
             current = parent;

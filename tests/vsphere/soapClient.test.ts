@@ -251,6 +251,38 @@ describe("VsphereSoapClient against vcsim", function () {
             assert.strictEqual(await client.inventoryPath(folderA), `/DC0/vm/${folderAName}`);
             await expectFault(client.createFolder(vmFolder, folderAName), "DuplicateName");
         });
+
+        it("gives the inventory path of any object (nested folders, a VM, a datastore, a network, a host) from one ancestors query; a missing object is not-found", async () => {
+            let folder = (await client.findVmFolder("DC0"))!;
+            const levels = ["l1", "l2 with space", "l3%2fslash", "l4"];
+            for (const name of levels) folder = await client.createFolder(folder, `${folderAName}-${name}`);
+            const nested = `/DC0/vm/${levels.map((n) => `${folderAName}-${n}`).join("/")}`;
+            assert.strictEqual(await client.inventoryPath(folder), nested);
+            const vm = (await client.findVm("DC0", "", "DC0_H0_VM0"))!;
+            const expected: [ManagedObjectRef, string][] = [
+                [vm, "/DC0/vm/DC0_H0_VM0"],
+                [(await client.findDatastore("DC0", "LocalDS_0"))!, "/DC0/datastore/LocalDS_0"],
+                [(await client.findNetwork("DC0", "VM Network"))!, "/DC0/network/VM Network"],
+                [(await client.findHost("DC0", "DC0_C0/DC0_C0_H0"))!, "/DC0/host/DC0_C0/DC0_C0_H0"],
+                [(await client.findDatacenter("DC0"))!, "/DC0"],
+                [client.serviceContent.rootFolder, "/"],
+            ];
+            for (const [ref, path] of expected) assert.strictEqual(await client.inventoryPath(ref), path, `${ref.type} ${ref.value}`);
+            // One round trip whatever the depth (the walk used to cost one call per level: 7 here).
+            const calls: string[] = [];
+            const call = client.call.bind(client);
+            client.call = (method, thisRef, params) => {
+                calls.push(method);
+                return call(method, thisRef, params);
+            };
+            try {
+                assert.strictEqual(await client.inventoryPath(folder), nested);
+            } finally {
+                client.call = call;
+            }
+            assert.deepStrictEqual(calls, ["RetrievePropertiesEx"]);
+            await assert.rejects(client.inventoryPath({ type: "VirtualMachine", value: "vm-does-not-exist" }), (e: Error) => isNotFoundFault(e));
+        });
     });
 
     describe("OVF import of a template", () => {
