@@ -346,7 +346,8 @@ function report(results: SizeResult[], sdkLoad: Timed[], args: Args, commandLine
     const ms = (runs: Timed[], pick: (t: Timed) => number) => (runs.length ? fmtMs(med(runs, pick)) : "-");
     console.log(`\n## OVA import: ours vs govc on vcsim\n`);
     console.log(`Machine: node ${process.version}, ${os.cpus().length} CPU(s) (${cpu}), Linux ${os.release()}; ${govcVersion} (0.24.2 source); load average ${loadAtStart.map((l) => l.toFixed(2)).join(" ")} at the start, ${os.loadavg().map((l) => l.toFixed(2)).join(" ")} at the end.`);
-    console.log(`Command: \`${commandLine}\` (${args.runs} run(s) per size, medians; ours with both sha256 checks, govc with none).\n`);
+    const hashing = [...new Set(results.flatMap((r) => r.ours.map((o) => (o.worker.nativeSha256 ? "the native SHA-NI module (one pass for both)" : "OpenSSL (two passes)"))))].join(" / ");
+    console.log(`Command: \`${commandLine}\` (${args.runs} run(s) per size, medians; ours with both sha256 checks, computed by ${hashing}; govc with none).\n`);
     const rows = results.map((r) => {
         const o = med(r.ours, (x) => x.wallMs);
         const g = med(r.govc, (x) => x.wallMs);

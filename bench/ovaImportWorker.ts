@@ -15,6 +15,7 @@
 const processStart = process.hrtime.bigint();
 import * as fs from "fs";
 import { destroyTemplate, importOvaTemplate, withVsphere, type OvaImportRequest } from "../components/vsphere/ovaImport";
+import { nativeSha256Path } from "../components/vsphere/sha256Native";
 
 const loadedAt = process.hrtime.bigint();
 const rssAfterLoad = process.memoryUsage().rss;
@@ -39,6 +40,8 @@ export interface WorkerResult {
     cpuMs: number;
     /** The importer's own upload rate, from its last progress line. */
     uploadMiBps?: number;
+    /** Whether the digests went through the native SHA-NI module (else OpenSSL). */
+    nativeSha256: boolean;
 }
 
 function readStdin(): Promise<string> {
@@ -79,6 +82,7 @@ async function main(): Promise<void> {
         vmHwmMiB: hwm ? Math.round(Number(hwm[1]) / 102.4) / 10 : NaN,
         cpuMs: (cpu.user + cpu.system) / 1000,
         uploadMiBps: uploaded ? Number(uploaded[1]) : undefined,
+        nativeSha256: nativeSha256Path() !== undefined,
     };
     process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
 }
