@@ -138,3 +138,59 @@ export class HashThread {
         await this.worker.terminate().catch(() => undefined);
     }
 }
+
+/**
+ * The OVA reader's digests: the whole file's SHA-256 (lane "whole") and each entry's manifest
+ * digest (lane "entry"), fed together by one update per range. With the native module one thread
+ * computes both in a single SHA-NI pass; without it (no compiler at install time, or a CPU without
+ * SHA-NI, such as Xeons before Ice Lake) each lane gets its own thread, so the two OpenSSL passes
+ * still run side by side.
+ */
+export class DigestThreads {
+    private readonly threads: HashThread[];
+    private readonly owners = new Map<number, { thread: HashThread; id: number }>();
+    private nextId = 0;
+
+    constructor(slots: SharedArrayBuffer[], onError: (e: Error) => void, nativePath: string | undefined) {
+        this.threads = nativePath ? [new HashThread(slots, onError, nativePath)] : [new HashThread(slots, onError), new HashThread(slots, onError)];
+    }
+
+    /** Whether both lanes share one thread (the native module is in use). */
+    get shared(): boolean {
+        return this.threads.length === 1;
+    }
+
+    begin(algorithms: string[], lane: "whole" | "entry"): number {
+        const thread = this.threads[lane === "whole" ? 0 : this.threads.length - 1];
+        const id = this.nextId++;
+        this.owners.set(id, { thread, id: thread.begin(algorithms) });
+        return id;
+    }
+
+    /** Feeds the range to every hash of `ids`; `done` runs once no thread reads it any more. */
+    update(ids: number[], slot: number, off: number, len: number, done: () => void): void {
+        const byThread = new Map<HashThread, number[]>();
+        for (const id of ids) {
+            const owner = this.owner(id);
+            byThread.set(owner.thread, [...(byThread.get(owner.thread) ?? []), owner.id]);
+        }
+        let waiting = byThread.size;
+        for (const [thread, threadIds] of byThread) thread.update(threadIds, slot, off, len, () => --waiting === 0 && done());
+    }
+
+    end(id: number): Promise<Record<string, string>> {
+        const owner = this.owner(id);
+        this.owners.delete(id);
+        return owner.thread.end(owner.id);
+    }
+
+    async stop(): Promise<void> {
+        await Promise.all(this.threads.map((t) => t.stop()));
+    }
+
+    private owner(id: number): { thread: HashThread; id: number } {
+        const owner = this.owners.get(id);
+        if (!owner) throw new Error(`hashing: no digest ${id} in progress`);
+        return owner;
+    }
+}

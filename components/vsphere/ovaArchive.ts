@@ -7,7 +7,7 @@
  *   (compared with `expectedSha256`), and each entry's bytes, in the same update, with the
  *   manifest's algorithm, from the same buffers, while the caller uploads those same bytes: one
  *   read, no copy. Two SHA-256 digests over the same disk bytes take one SHA-NI pass when the
- *   native module is built (./hashThread), else two OpenSSL passes in turn.
+ *   native module is built, else two OpenSSL passes on two threads side by side (./hashThread).
  * - A local OVA's tar headers are walked first (a few reads at offsets), so that everything that can
  *   be checked without reading the disks is checked before anything is created on vCenter: entry
  *   names and types, every file the descriptor references present with its `ovf:size`, chunked files
@@ -48,7 +48,7 @@
 import { createHash } from "crypto";
 import { Readable } from "stream";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { HashThread } from "./hashThread";
+import { DigestThreads } from "./hashThread";
 import { nativeSha256Path } from "./sha256Native";
 import { openOvaSource, OvaByteSource, OvaSourceOptions, redactSource } from "./ovaSource";
 import { decodeTarHeader, parsePaxRecords, TAR_BLOCK, TarHeader, tarPadding } from "./ovaTar";
@@ -651,7 +651,7 @@ class StreamingOvaReader implements OvaReader {
     private readonly pool = new SlotPool(SLOT_COUNT, SLOT_BYTES);
     private readonly filled = new SlotQueue();
     /** Hashes every byte the framing takes into the whole-file SHA-256, and an entry's bytes also into its manifest digest. */
-    private readonly hashThread: HashThread;
+    private readonly digests: DigestThreads;
     private readonly wholeHashId: number;
     private bytes = 0;
     private pumpDone!: Promise<void>;
@@ -691,8 +691,8 @@ class StreamingOvaReader implements OvaReader {
         this.source = input.displayName;
         this.size = input.size;
         const onThreadError = (e: Error) => this.fail(new Error(`OVA ${this.source}: ${e.message}`));
-        this.hashThread = new HashThread(this.pool.shared, onThreadError, nativeSha256Path());
-        this.wholeHashId = this.hashThread.begin(["sha256"]);
+        this.digests = new DigestThreads(this.pool.shared, onThreadError, nativeSha256Path());
+        this.wholeHashId = this.digests.begin(["sha256"], "whole");
     }
 
     get bytesRead(): number {
@@ -709,7 +709,7 @@ class StreamingOvaReader implements OvaReader {
             this.pool.close();
             this.filled.fail(err);
             void this.input.close();
-            void this.hashThread.stop();
+            void this.digests.stop();
         }
         return this.failure;
     }
@@ -777,7 +777,7 @@ class StreamingOvaReader implements OvaReader {
         this.offset += len;
         const slot = this.slot;
         slot.refs++; // released once the hash thread has read the range
-        this.hashThread.update(entryHashId === undefined ? this.wholeHashId : [this.wholeHashId, entryHashId], slot.index, off, len, () => this.pool.release(slot));
+        this.digests.update(entryHashId === undefined ? [this.wholeHashId] : [this.wholeHashId, entryHashId], slot.index, off, len, () => this.pool.release(slot));
         return { slot, off, len };
     }
 
@@ -1160,9 +1160,9 @@ class StreamingOvaReader implements OvaReader {
     /** Streams one entry's data as lent segments, hashing it on the entry thread; the last segment waits for the digest check. */
     private async *entrySegments(entry: TarEntry, progress: { bytes: number }): AsyncGenerator<OvaSegment> {
         const algorithms = this.algorithmsFor(entry.name);
-        const id = this.hashThread.begin(algorithms);
+        const id = this.digests.begin(algorithms, "entry");
         let left = entry.size;
-        if (left === 0) this.recordEntry(entry.name, 0, await this.hashThread.end(id));
+        if (left === 0) this.recordEntry(entry.name, 0, await this.digests.end(id));
         while (left > 0) {
             const part = await this.take(left, id);
             if (!part) throw this.truncated(entry.name);
@@ -1170,7 +1170,7 @@ class StreamingOvaReader implements OvaReader {
             left -= len;
             slot.refs++; // the caller, until it releases the segment
             if (left === 0) {
-                const digests = (await this.hashThread.end(id)) as Digests;
+                const digests = (await this.digests.end(id)) as Digests;
                 this.throwIfFailed();
                 this.recordEntry(entry.name, entry.size, digests);
                 this.throwIfFailed();
@@ -1371,7 +1371,7 @@ class StreamingOvaReader implements OvaReader {
                     }
                 }
             }
-            const sha256 = (await this.hashThread.end(this.wholeHashId)).sha256;
+            const sha256 = (await this.digests.end(this.wholeHashId)).sha256;
             this.throwIfFailed();
             if (this.expectedSha256 !== undefined && sha256 !== this.expectedSha256) {
                 throw this.fail(
@@ -1397,7 +1397,7 @@ class StreamingOvaReader implements OvaReader {
 
     private async close(): Promise<void> {
         this.pool.close();
-        await Promise.all([this.input.close(), this.hashThread.stop()]);
+        await Promise.all([this.input.close(), this.digests.stop()]);
     }
 }
 

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { createHash, randomBytes } from "crypto";
-import { HashThread } from "../../components/vsphere/hashThread";
+import { DigestThreads, HashThread } from "../../components/vsphere/hashThread";
 import { nativeSha256Path } from "../../components/vsphere/sha256Native";
 
 const SLOT_BYTES = 64 * 1024;
@@ -119,11 +119,11 @@ describe("HashThread: hashing on a worker thread over shared buffers", function 
     });
 });
 
-describe("HashThread: one update feeding two hashes (the OVA's whole file and an entry), with and without the native SHA-256 module", function () {
+describe("DigestThreads: one update feeding the whole-file SHA-256 and an entry's digest, with the native SHA-256 module (one thread) and without it (two threads)", function () {
     this.timeout(30_000);
     const nativePath = nativeSha256Path();
-    const modes: [string, string | undefined][] = [["OpenSSL", undefined]];
-    if (nativePath) modes.push(["native SHA-NI", nativePath]);
+    const modes: [string, string | undefined][] = [["OpenSSL on two threads", undefined]];
+    if (nativePath) modes.push(["native SHA-NI on one thread", nativePath]);
     else if (process.env.CI === "true") throw new Error("the native SHA-256 module is not built (npm run build:native): CI must test it");
     else it("native SHA-NI mode: skipped, the native module is not built here (npm run build:native)", function () {
         this.skip();
@@ -135,9 +135,10 @@ describe("HashThread: one update feeding two hashes (the OVA's whole file and an
             const data = randomBytes(4 * SLOT_BYTES);
             for (let i = 0; i < 4; i++) data.copy(bufs[i], 0, i * SLOT_BYTES, (i + 1) * SLOT_BYTES);
             const errors: Error[] = [];
-            const thread = new HashThread(shared, (e) => errors.push(e), path);
+            const thread = new DigestThreads(shared, (e) => errors.push(e), path);
+            assert.strictEqual(thread.shared, path !== undefined);
             try {
-                const whole = thread.begin(["sha256"]);
+                const whole = thread.begin(["sha256"], "whole");
                 // Entries as a tar lays them out (512-byte aligned) and, to cover every case, some that are not.
                 const entries: { start: number; end: number; algorithms: string[] }[] = [
                     { start: 512, end: 512 + 1000, algorithms: ["sha256"] },
@@ -146,7 +147,7 @@ describe("HashThread: one update feeding two hashes (the OVA's whole file and an
                     { start: 2 * SLOT_BYTES + 5003, end: 3 * SLOT_BYTES + 100, algorithms: ["sha256"] }, // not 64-byte aligned
                     { start: 3 * SLOT_BYTES + 512, end: 4 * SLOT_BYTES - 512, algorithms: ["sha512", "sha256"] },
                 ];
-                const ids = entries.map((e) => thread.begin(e.algorithms));
+                const ids = entries.map((e) => thread.begin(e.algorithms, "entry"));
                 let released = 0;
                 // Walk the file in ranges split at slot and entry boundaries and at odd points, as the framing does.
                 const cuts = new Set<number>([0, data.length, 100, 3 * SLOT_BYTES - 1]);
@@ -162,7 +163,7 @@ describe("HashThread: one update feeding two hashes (the OVA's whole file and an
                     const [from, to] = [points[i], points[i + 1]];
                     const inEntry = entries.findIndex((e) => from >= e.start && to <= e.end);
                     const slot = Math.floor(from / SLOT_BYTES);
-                    thread.update(inEntry >= 0 ? [whole, ids[inEntry]] : whole, slot, from - slot * SLOT_BYTES, to - from, () => released++);
+                    thread.update(inEntry >= 0 ? [whole, ids[inEntry]] : [whole], slot, from - slot * SLOT_BYTES, to - from, () => released++);
                     updates++;
                 }
                 for (let i = 0; i < entries.length; i++) {
