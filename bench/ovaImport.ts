@@ -214,6 +214,13 @@ function compileWorker(outDir: string, root: string): string {
         [tsc, "--outDir", outDir, "--rootDir", root, "--module", "commonjs", "--target", "ES2022", "--esModuleInterop", "--skipLibCheck", "--noCheck", path.join(root, "bench", "ovaImportWorker.ts")],
         { cwd: PROJECT_ROOT, stdio: ["ignore", "inherit", "inherit"] },
     );
+    // The compiled worker looks for the native SHA-256 module up from its own directory, as the
+    // package does: give it the project's build (when there is one).
+    const nativeBuild = path.join(PROJECT_ROOT, "native", "build");
+    if (fs.existsSync(nativeBuild)) {
+        fs.mkdirSync(path.join(outDir, "native"), { recursive: true });
+        fs.symlinkSync(nativeBuild, path.join(outDir, "native", "build"));
+    }
     return path.join(outDir, "bench", "ovaImportWorker.js");
 }
 
