@@ -19,6 +19,7 @@ import {
     parseOvfDescriptor,
 } from "../../components/vsphere/ovaArchive";
 import { openOvaSource } from "../../components/vsphere/ovaSource";
+import { NATIVE_SHA256_ENV, probeNativeSha256 } from "../../components/vsphere/sha256Native";
 import { uploadSegments } from "../../components/vsphere/soapTransport";
 import { buildTestOva, TestOva, testOvfDescriptor } from "../support/ovaBuilder";
 
@@ -311,6 +312,47 @@ describe("OVA archive (streaming reader)", function () {
             await assert.rejects(file.verified, stopped);
             await assert.rejects(reader.finish(), stopped);
         });
+    });
+
+    describe("both digests, with the native SHA-256 module and with OpenSSL alone (PALETTE_AIRGAP_NATIVE_SHA256=0)", () => {
+        const saved = process.env[NATIVE_SHA256_ENV];
+        afterEach(() => {
+            if (saved === undefined) delete process.env[NATIVE_SHA256_ENV];
+            else process.env[NATIVE_SHA256_ENV] = saved;
+        });
+        const modes: [string, string | undefined][] = [
+            ["native", undefined],
+            ["OpenSSL", "0"],
+        ];
+        for (const [mode, env] of modes) {
+            it(`${mode}: the whole-file SHA-256 and every entry's digest (SHA256, SHA1, SHA512 manifests; chunked, several disks) are right, and a corrupt disk or a wrong whole-file digest is caught`, async function () {
+                if (env === undefined) delete process.env[NATIVE_SHA256_ENV];
+                else process.env[NATIVE_SHA256_ENV] = env;
+                const probe = probeNativeSha256();
+                if (mode === "native" && !probe.available) {
+                    if (process.env.CI === "true") assert.fail(`the native SHA-256 module is unavailable in CI: ${probe.reason}`);
+                    this.skip();
+                }
+                assert.strictEqual(probe.available, mode === "native");
+                const shapes = [
+                    { label: `${mode}-sha256`, opts: { diskBytes: 3 * MiB + 123, diskCount: 2 } },
+                    { label: `${mode}-sha1`, opts: { diskBytes: MiB + 1, manifestAlgorithm: "SHA1" as const } },
+                    { label: `${mode}-sha512`, opts: { diskBytes: MiB + 64, manifestAlgorithm: "SHA512" as const, manifest: "last" as const } },
+                    { label: `${mode}-chunked`, opts: { diskBytes: 2 * MiB + 5, chunkSize: MiB } },
+                ];
+                for (const { label, opts } of shapes) {
+                    const ova = await buildTestOva(path.join(dir, label), opts);
+                    const { result } = await consume(await openOva(ova.path, { expectedSha256: ova.sha256 }));
+                    assert.strictEqual(result.sha256, ova.sha256, label);
+                    assert.strictEqual(result.manifestChecked.length, ova.diskNames.length + 1 + (opts.chunkSize ? 2 : 0), `${label}: ${result.manifestChecked.join(", ")}`);
+                }
+                const corrupt = await buildTestOva(path.join(dir, `${mode}-corrupt`), { diskBytes: 2 * MiB + 3, corruptDisk: true });
+                await rejectsWith(consume(await openOva(corrupt.path)), OvaIntegrityError);
+                const good = await buildTestOva(path.join(dir, `${mode}-wrong-whole`), { diskBytes: MiB });
+                const e = await rejectsWith(consume(await openOva(good.path, { expectedSha256: "f".repeat(64) })), OvaIntegrityError);
+                assert.strictEqual(e.actual, good.sha256);
+            });
+        }
     });
 
     describe("integrity failures", () => {
