@@ -28,11 +28,12 @@ jobs="${TEST_JOBS:-2}"
 # docker-registry (TLS + htpasswd from apache2-utils) stands in for Harbor's registry; makeself
 # builds the fake setup and pack binaries, which push with skopeo and zip the manifests; curl is
 # the benchmarks' reference uploader; openssh-server and nginx-light are the file server the
-# manifests are published to, over SSH, and served from; cloud-init validates the VM's user data
+# manifests are published to, over SSH, and served from; openssh-client (ssh, ssh-agent) copies
+# the zip there, as on the machine that runs pulumi up; cloud-init validates the VM's user data
 # and systemd (systemd-analyze) its fallback web-server units; tmux is the terminal the stack
 # generator's interactive test types into; g++, make and python3 build the native SHA-256 addon
 # (node-gyp).
-DEBIAN_PACKAGES=(golang-go golang-github-vmware-govmomi-dev openssl docker-registry apache2-utils skopeo makeself zip unzip jq curl openssh-server nginx-light cloud-init systemd tmux g++ make python3)
+DEBIAN_PACKAGES=(golang-go golang-github-vmware-govmomi-dev openssl docker-registry apache2-utils skopeo makeself zip unzip jq curl openssh-server openssh-client nginx-light cloud-init systemd tmux g++ make python3)
 
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do

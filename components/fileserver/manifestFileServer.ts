@@ -15,13 +15,15 @@
  * nginx or the python fallback, TLS). docker mode: an nginx-compatible image from the private
  * registry, run on `settings.docker.host` with the web root bind-mounted read-only.
  *
- * Either way the zip is then copied to the server (`command.remote.CopyToRemote`, over SSH) and
- * published by `command.remote.Command` (./publishScript: verify the sha256, unzip into a release
- * directory, swap the web root symlink atomically; delete unpublishes). Both have the zip's sha256
- * (and the VM) as triggers: a setup run that produced a new zip republishes, an unchanged one
- * does nothing.
+ * Either way the zip is then copied to the server by a `command.local.Command` running OpenSSH's
+ * `ssh` under time limits (./copyScript: connection retries, a bound on the whole transfer,
+ * keepalives, size and sha256 checked before the rename into place) and published by
+ * `command.remote.Command` (./publishScript: verify the sha256, unzip into a release directory,
+ * swap the web root symlink atomically; delete unpublishes). Both have the zip's sha256 (and the
+ * VM) as triggers: a setup run that produced a new zip republishes, an unchanged one does nothing.
  *
- * Secrets: the SSH private key only travels in the commands' `connection` (secret as a whole);
+ * Secrets: the SSH private key only travels in the publish's `connection` (secret as a whole) and
+ * in the copy's `environment` (secret; the script writes it to a 0600 file it removes);
  * with TLS the cloud-init user data holds the key, so `extraConfig["guestinfo.userdata"]` is a
  * secret input and `extraConfig` a secret output. docker mode uploads the certificate and key
  * from their files (`source` + `sourceHash`): the key never enters the state.
@@ -45,6 +47,7 @@ import {
     getVirtualMachineOutput,
 } from "../vsphere/vsphereSdk";
 import { DEFAULT_WEB_ROOT, buildCloudInit, guestinfoExtraConfig, nginxSite } from "./cloudInit";
+import { SSH_PRIVATE_KEY_ENV, copyToServerScript } from "./copyScript";
 import { parsePublishedRelease, publishManifestsScript, remoteBashCommand, unpublishManifestsScript, waitForCloudInitCommand } from "./publishScript";
 
 /** Where the vm-mode VM goes. `loadConfig().vsphere` fits as it is (its other fields are ignored). */
@@ -88,6 +91,28 @@ export interface ManifestFileServerArgs {
     advertisedHost?: string;
 }
 
+/** vm mode: connection attempts of the copy, 10 s apart: a new VM's sshd may take minutes to come up. */
+const VM_CONNECT_ATTEMPTS = 30;
+/** docker mode: the Docker host is up already (pulumi-command's default dialErrorLimit was 10). */
+const DOCKER_HOST_CONNECT_ATTEMPTS = 10;
+
+/** What copyZip needs. */
+interface ZipCopy {
+    zipPath: pulumi.Input<string>;
+    sha256: pulumi.Input<string>;
+    remotePath: pulumi.Input<string>;
+    host: pulumi.Input<string>;
+    user: string;
+    port?: number;
+    /** Secret; undefined: the SSH agent. */
+    privateKey?: pulumi.Input<string>;
+    /** Config keys a refused login names. */
+    credentialKeys: string;
+    connectAttempts: number;
+    triggers: pulumi.Input<unknown>[];
+    dependsOn: pulumi.Resource[];
+}
+
 /** A Docker host URL, parsed. */
 export interface DockerHostTarget {
     scheme: "ssh" | "tcp" | "unix";
@@ -119,8 +144,8 @@ export class ManifestFileServer extends pulumi.ComponentResource {
     public readonly container?: docker.Container;
     public readonly image?: docker.RemoteImage;
     public readonly dockerProvider?: docker.Provider;
-    /** The copy of the zip to the server (absent for a local `unix://` Docker host). */
-    public readonly copy?: command.remote.CopyToRemote;
+    /** The copy of the zip to the server over SSH, bounded (./copyScript; absent for a local `unix://` Docker host). */
+    public readonly copy?: command.local.Command;
     /** The publish command (remote, or local for a `unix://` Docker host). */
     public readonly publish: command.remote.Command | command.local.Command;
 
@@ -149,7 +174,6 @@ export class ManifestFileServer extends pulumi.ComponentResource {
                   return fileSha256(zip);
               });
         const sha256 = this.manifestsSha256;
-        const source = zipPath.apply((zip) => new pulumi.asset.FileAsset(zip) as pulumi.asset.Asset);
         const remoteZip = sha256.apply((digest) => `/tmp/palette-manifests-${digest.slice(0, 12)}.zip`);
 
         if (settings.mode === "vm") {
@@ -167,11 +191,19 @@ export class ManifestFileServer extends pulumi.ComponentResource {
                 pulumi.log.warn(`ManifestFileServer ${name}: no fileServerSshPrivateKey; publishing uses the SSH agent and a key the template already authorises`, this);
             }
             const triggers = [sha256, result.vm.id];
-            this.copy = new command.remote.CopyToRemote(
-                `${name}-copy`,
-                { connection, source, remotePath: remoteZip, triggers },
-                { parent: this, dependsOn: [result.vm] },
-            );
+            this.copy = this.copyZip(name, {
+                zipPath,
+                sha256,
+                remotePath: remoteZip,
+                host: result.ipAddress,
+                user: settings.vm!.sshUser,
+                privateKey: settings.vm!.sshPrivateKey,
+                credentialKeys: "fileServerSshUser and fileServerSshPrivateKey",
+                // The VM may still be booting when its address is known.
+                connectAttempts: VM_CONNECT_ATTEMPTS,
+                triggers,
+                dependsOn: [result.vm],
+            });
             this.publish = new command.remote.Command(
                 `${name}-publish`,
                 {
@@ -217,7 +249,19 @@ export class ManifestFileServer extends pulumi.ComponentResource {
                     ...(sshKey !== undefined ? { privateKey: pulumi.secret(sshKey) } : {}),
                 };
                 const sudo = user !== "root";
-                this.copy = new command.remote.CopyToRemote(`${name}-copy`, { connection, source, remotePath: remoteZip, triggers: [sha256] }, { parent: this });
+                this.copy = this.copyZip(name, {
+                    zipPath,
+                    sha256,
+                    remotePath: remoteZip,
+                    host: target.host!,
+                    user,
+                    port: target.port,
+                    privateKey: sshKey,
+                    credentialKeys: "the user of fileServerDockerHost and fileServerSshPrivateKey (or the SSH agent)",
+                    connectAttempts: DOCKER_HOST_CONNECT_ATTEMPTS,
+                    triggers: [sha256],
+                    dependsOn: [],
+                });
                 this.publish = new command.remote.Command(
                     `${name}-publish`,
                     {
@@ -247,6 +291,40 @@ export class ManifestFileServer extends pulumi.ComponentResource {
             manifestsSha256: this.manifestsSha256,
             publishedRelease: this.publishedRelease,
         });
+    }
+
+    /** The bounded copy of the zip to the server (./copyScript), as a local Command: the key only in its secret environment. */
+    private copyZip(name: string, copy: ZipCopy): command.local.Command {
+        const create = pulumi
+            .all([copy.zipPath, copy.sha256, copy.remotePath, copy.host])
+            .apply(([localFile, digest, remotePath, host]) =>
+                copyToServerScript({
+                    localFile,
+                    sha256: digest,
+                    host,
+                    user: copy.user,
+                    port: copy.port,
+                    remotePath,
+                    credentialKeys: copy.credentialKeys,
+                    connectAttempts: copy.connectAttempts,
+                }),
+            );
+        const environment: Record<string, pulumi.Input<string>> = {};
+        if (copy.privateKey !== undefined) {
+            environment[SSH_PRIVATE_KEY_ENV] = pulumi.secret(copy.privateKey);
+        }
+        return new command.local.Command(
+            `${name}-copy`,
+            {
+                create,
+                interpreter: ["/bin/bash", "-c"],
+                environment,
+                triggers: copy.triggers,
+                // The previous run's output is of no use to the next one.
+                addPreviousOutputInEnv: false,
+            },
+            { parent: this, dependsOn: copy.dependsOn },
+        );
     }
 
     private createVm(name: string, args: ManifestFileServerArgs, webRoot: string): { vm: VirtualMachine; ipAddress: pulumi.Output<string> } {

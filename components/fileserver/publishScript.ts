@@ -1,7 +1,7 @@
 /**
  * The bash scripts that publish (and unpublish) the `spectro-manifests-<epoch>.zip` on the file
- * server, run there over SSH by a `command.remote.Command` after a `command.remote.CopyToRemote`
- * put the zip at `zipPath`.
+ * server, run there over SSH by a `command.remote.Command` after ./copyScript put the zip at
+ * `zipPath`.
  *
  * Layout on the server (webRoot `/srv/palette-manifests` as an example):
  *
@@ -38,7 +38,7 @@
 import * as path from "path";
 
 export interface PublishSpec {
-    /** Where CopyToRemote put the zip on the server (absolute path). */
+    /** Where the copy (./copyScript) put the zip on the server (absolute path). */
     zipPath: string;
     /** Expected sha256 of the zip (the local file's), 64 hex digits. */
     sha256: string;
@@ -511,8 +511,8 @@ function throwProblems(what: string, problems: string[]): void {
     }
 }
 
-/** Bash single-quoted word, safe for any string without NUL. */
-function shellQuote(value: string): string {
+/** Bash (and POSIX sh) single-quoted word, safe for any string without NUL. */
+export function shellQuote(value: string): string {
     if (value.includes("\0")) {
         throw new Error(`publishScript: a value contains a NUL byte: ${JSON.stringify(value)}`);
     }

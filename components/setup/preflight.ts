@@ -21,6 +21,8 @@ export interface PreflightSpec {
     ecrPublicImages?: boolean;
     /** Tools the setup binary itself calls. Default ["oras"] (the procedure: "Oras - Required for the setup script"). */
     binaryTools?: string[];
+    /** The manifests zip goes to the file server over SSH (vm mode, or an ssh:// Docker host): `ssh` must be on PATH. Default false. */
+    fileServerOverSsh?: boolean;
     /** Working directory of the run (config key workDir); it or its nearest existing parent is checked for space. */
     workDir: string;
     /** Free bytes needed in workDir. Default 30 GB. */
@@ -96,7 +98,7 @@ export async function preflightProblems(spec: PreflightSpec): Promise<string[]> 
 }
 
 /** The tools needed for this registry kind and login tool. */
-export function requiredTools(spec: Pick<PreflightSpec, "registryKind" | "loginTool" | "ecrPublicImages" | "binaryTools">): { tool: string; why: string }[] {
+export function requiredTools(spec: Pick<PreflightSpec, "registryKind" | "loginTool" | "ecrPublicImages" | "binaryTools" | "fileServerOverSsh">): { tool: string; why: string }[] {
     const tools: { tool: string; why: string }[] = [];
     const add = (tool: string, why: string) => {
         if (!tools.some((t) => t.tool === tool)) {
@@ -116,6 +118,9 @@ export function requiredTools(spec: Pick<PreflightSpec, "registryKind" | "loginT
             add("docker", "the ECR Public login uses `docker login` (as the procedure does)");
         }
     }
+    if (spec.fileServerOverSsh) {
+        add("ssh", "the manifests zip is copied to the file server with it, under time limits");
+    }
     return tools;
 }
 
@@ -126,6 +131,7 @@ const INSTALL_HINT: Record<string, string> = {
     jq: "install jq (Debian: apt-get install jq)",
     unzip: "install unzip (Debian: apt-get install unzip)",
     zip: "install zip (Debian: apt-get install zip)",
+    ssh: "install the OpenSSH client (Debian/Ubuntu: apt-get install openssh-client; RHEL: dnf install openssh-clients)",
     aws: "install the AWS CLI v2 (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html)",
 };
 

@@ -2,7 +2,7 @@
  * runPreflight: the prerequisite checks of ./preflight run at program time, before any resource
  * is declared, in `pulumi preview` as well as `pulumi up` (a preview that says "all good" while
  * the binary is missing or the registry unreachable would be a false drift check):
- * tools on PATH, free space in workDir, setup and pack binaries present and executable, the setup
+ * tools on PATH (ssh too when the manifests zip goes to the file server over SSH), free space in workDir, setup and pack binaries present and executable, the setup
  * binary's sha256 pin (setupBinarySha256), and for Harbor/generic registries `GET https://<endpoint>/v2/`
  * answering 200 or 401 with the configured CA (the packs registry, and the images registry when
  * it is another one, each with its own CA); the PEM files read later (vsphereCaFile, ovaCaFile,
@@ -63,7 +63,7 @@ export async function runPreflight(
         setup: SetupSettings;
         vsphere?: Pick<VsphereSettings, "caFile">;
         ova?: Pick<OvaSettings, "source" | "caFile">;
-        fileServer?: Pick<FileServerSettings, "tls">;
+        fileServer?: Pick<FileServerSettings, "tls"> & Partial<Pick<FileServerSettings, "mode" | "docker">>;
     },
     options: RunPreflightOptions = {},
 ): Promise<PreflightOutcome> {
@@ -83,6 +83,7 @@ export async function runPreflight(
             loginTool: options.loginTool ?? DEFAULT_LOGIN_TOOL,
             ecrPublicImages: registry.kind === "ecr" ? registry.publicImages : undefined,
             binaryTools: options.binaryTools,
+            fileServerOverSsh: fileServerOverSsh(settings.fileServer),
             workDir: setup.workDir,
             minFreeBytes: minFreeGb === undefined ? DEFAULT_MIN_FREE_BYTES : minFreeGb * 1000 * 1000 * 1000,
             setupBinary: setup.binary,
@@ -106,6 +107,11 @@ export async function runPreflight(
         );
     }
     return "passed";
+}
+
+/** vm mode, or a Docker host reached over SSH: the zip is copied with the ssh client (a unix:// Docker host is this machine). */
+function fileServerOverSsh(fileServer: Parameters<typeof runPreflight>[0]["fileServer"]): boolean {
+    return fileServer?.mode === "vm" || (fileServer?.mode === "docker" && !fileServer.docker?.host.startsWith("unix://"));
 }
 
 /** The PEM files the import and the file server read later: checked now, before anything is created. */

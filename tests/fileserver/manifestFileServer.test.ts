@@ -8,6 +8,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
+import { SSH_PRIVATE_KEY_ENV } from "../../components/fileserver/copyScript";
 import { parseDockerHost } from "../../components/fileserver/manifestFileServer";
 import { byType, one, Registration, withoutSecrets } from "../support/componentMocks";
 import {
@@ -24,11 +25,24 @@ import {
 } from "../support/fileServerMocks";
 
 const VM = "vsphere:index/virtualMachine:VirtualMachine";
-const COPY = "command:remote:CopyToRemote";
 const REMOTE = "command:remote:Command";
 const LOCAL = "command:local:Command";
 const PLACEMENT = { datacenter: "dc-lab", cluster: "cluster-01", datastore: "vsanDatastore", network: "VM Network" };
 const TEMPLATE = VSPHERE_LOOKUP_FIXTURES["vsphere:index/getVirtualMachine:getVirtualMachine"]({ name: "t" });
+
+/** The copy of the zip: a local Command running ./copyScript's bash script. */
+function copyOf(registrations: Registration[]): Registration {
+    const copies = registrations.filter((registration) => registration.name === "manifests-copy");
+    assert.strictEqual(copies.length, 1, `expected one manifests-copy, found ${copies.length}`);
+    assert.strictEqual(copies[0].type, LOCAL);
+    return copies[0];
+}
+
+/** A `name='value'` assignment of the copy script. */
+function copyVariable(copy: Registration, name: string): string | undefined {
+    const match = new RegExp(`^${name}=(.*)$`, "m").exec(copy.inputs.create as string);
+    return match?.[1];
+}
 
 /** Every string in `value`, plus the base64-decoded form of those that are base64 (guestinfo). */
 function strings(value: unknown): string[] {
@@ -131,23 +145,29 @@ describe("ManifestFileServer (under the Pulumi SDK's mock engine)", function () 
             assert.deepStrictEqual(one(run.registrations, VM).secretPaths, [], "nothing secret in the VM without TLS");
         });
 
-        it("copies the zip to /tmp/palette-manifests-<sha12>.zip over SSH to the static address, after the VM, replaced when the zip or the VM changes", () => {
-            const copy = one(run.registrations, COPY);
+        it("copies the zip to /tmp/palette-manifests-<sha12>.zip with the bounded copy script to the static address, after the VM, replaced when the zip or the VM changes; the key only in its secret environment", () => {
+            const copy = copyOf(run.registrations);
             const vm = one(run.registrations, VM);
-            assert.strictEqual(copy.inputs.remotePath, `/tmp/palette-manifests-${fixtures.zipSha256.slice(0, 12)}.zip`);
-            assert.strictEqual((copy.inputs.source as { path: string }).path, fixtures.zip);
+            assert.deepStrictEqual(copy.inputs.interpreter, ["/bin/bash", "-c"]);
+            assert.strictEqual(copyVariable(copy, "remote_path"), `'/tmp/palette-manifests-${fixtures.zipSha256.slice(0, 12)}.zip'`);
+            assert.strictEqual(copyVariable(copy, "local_file"), `'${fixtures.zip}'`);
+            assert.strictEqual(copyVariable(copy, "host"), "'10.10.100.50'");
+            assert.strictEqual(copyVariable(copy, "user"), "'ubuntu'");
+            assert.strictEqual(copyVariable(copy, "port"), "22");
+            assert.strictEqual(copyVariable(copy, "transfer_timeout"), "1800");
+            assert.strictEqual(copyVariable(copy, "connect_attempts"), "30", "a new VM may still be booting");
+            assert.ok((copy.inputs.create as string).includes(fixtures.zipSha256), "the server checks the sha256 before the rename");
             assert.deepStrictEqual(copy.inputs.triggers, [fixtures.zipSha256, "manifests-vm-id"]);
-            const connection = copy.inputs.connection as Record<string, unknown>;
-            assert.strictEqual(connection.host, "10.10.100.50");
-            assert.strictEqual(connection.user, "ubuntu");
-            assert.strictEqual(connection.privateKey, SSH_PRIVATE_KEY);
+            assert.deepStrictEqual(copy.inputs.environment, { [SSH_PRIVATE_KEY_ENV]: SSH_PRIVATE_KEY });
+            assert.deepStrictEqual(copy.secretPaths, [`environment.${SSH_PRIVATE_KEY_ENV}`]);
+            assert.ok(!anyContains({ ...copy, inputs: { create: copy.inputs.create } } as Registration, "SSH-KEY-SECRET"), "the key is not in the script");
+            assert.strictEqual(copy.inputs.addPreviousOutputInEnv, false);
             assert.ok(copy.dependencies.includes(vm.urn), "the copy waits for the VM");
-            assert.deepStrictEqual(copy.secretPaths, ["connection"]);
         });
 
         it("publishes with the publish script (create) and unpublishes on delete, after the copy, with the same triggers", () => {
             const publish = one(run.registrations, REMOTE);
-            const copy = one(run.registrations, COPY);
+            const copy = copyOf(run.registrations);
             const create = publish.inputs.create as string;
             assert.ok(create.startsWith("timeout 1200 cloud-init status --wait"), "waits for cloud-init first, for 20 minutes at most");
             assert.ok(create.includes(fixtures.zipSha256) && create.includes(`/tmp/palette-manifests-${fixtures.zipSha256.slice(0, 12)}.zip`));
@@ -192,7 +212,7 @@ describe("ManifestFileServer (under the Pulumi SDK's mock engine)", function () 
             assert.strictEqual(vm.inputs.folder, "palette/servers");
             assert.ok(run.invokes.some((invoke) => invoke.token.endsWith("getResourcePool") && invoke.args.name === "cluster-01/Resources/palette"));
             assert.ok(!run.invokes.some((invoke) => invoke.token.endsWith("getComputeCluster")));
-            assert.strictEqual((one(run.registrations, COPY).inputs.connection as { host: string }).host, MOCK_DHCP_ADDRESS);
+            assert.strictEqual(copyVariable(copyOf(run.registrations), "host"), `'${MOCK_DHCP_ADDRESS}'`);
             assert.strictEqual(run.outputs.scarUrl, `https://${MOCK_DHCP_ADDRESS}:443`);
             assert.ok((one(run.registrations, REMOTE).inputs.create as string).includes("/data/manifests"));
         });
@@ -218,15 +238,16 @@ describe("ManifestFileServer (under the Pulumi SDK's mock engine)", function () 
         const args = (zip: string) => (provider: any) => ({ settings: vmSettings(fixtures), vsphere: PLACEMENT, provider, manifestsZip: zip });
         const first = await runFileServer(args(fixtures.zip));
         const again = await runFileServer(args(fixtures.zip));
-        for (const type of [VM, COPY, REMOTE]) {
+        for (const type of [VM, REMOTE]) {
             assert.deepStrictEqual(one(again.registrations, type).wireInputs, one(first.registrations, type).wireInputs, `${type} inputs are stable`);
         }
+        assert.deepStrictEqual(copyOf(again.registrations).wireInputs, copyOf(first.registrations).wireInputs, "the copy's inputs are stable");
         const other = fileServerFixtures("another manifests zip");
         try {
             const next = await runFileServer(args(other.zip));
-            const copy = one(next.registrations, COPY);
+            const copy = copyOf(next.registrations);
             assert.deepStrictEqual(copy.inputs.triggers, [other.zipSha256, "manifests-vm-id"]);
-            assert.strictEqual(copy.inputs.remotePath, `/tmp/palette-manifests-${other.zipSha256.slice(0, 12)}.zip`);
+            assert.strictEqual(copyVariable(copy, "remote_path"), `'/tmp/palette-manifests-${other.zipSha256.slice(0, 12)}.zip'`);
             assert.deepStrictEqual(one(next.registrations, REMOTE).inputs.triggers, [other.zipSha256, "manifests-vm-id"]);
             assert.deepStrictEqual(one(next.registrations, VM).wireInputs, one(first.registrations, VM).wireInputs, "a new zip does not touch the VM");
         } finally {
@@ -237,7 +258,8 @@ describe("ManifestFileServer (under the Pulumi SDK's mock engine)", function () 
     it("uses a given manifestsZipSha256 instead of hashing the file", async () => {
         const pinned = "d".repeat(64);
         const run = await runFileServer((provider) => ({ settings: vmSettings(fixtures), vsphere: PLACEMENT, provider, manifestsZip: fixtures.zip, manifestsZipSha256: pinned.toUpperCase() }));
-        assert.deepStrictEqual(one(run.registrations, COPY).inputs.triggers, [pinned, "manifests-vm-id"]);
+        assert.deepStrictEqual(copyOf(run.registrations).inputs.triggers, [pinned, "manifests-vm-id"]);
+        assert.ok((copyOf(run.registrations).inputs.create as string).includes(pinned), "the server checks the copy against the given digest");
     });
 
     describe("docker mode", function () {
@@ -267,10 +289,14 @@ describe("ManifestFileServer (under the Pulumi SDK's mock engine)", function () 
                 assert.ok(registration === provider || registration.provider?.includes("pulumi:providers:docker::manifests-docker"), `${registration.type} uses the Docker provider`);
             }
             const publish = one(run.registrations, REMOTE);
-            const copy = one(run.registrations, COPY);
+            const copy = copyOf(run.registrations);
             assert.ok(container.dependencies.includes(publish.urn), "the container waits for the web root");
-            const connection = copy.inputs.connection as Record<string, unknown>;
-            assert.deepStrictEqual({ host: connection.host, user: connection.user, privateKey: connection.privateKey }, { host: "docker01.dev.example.internal", user: "ops", privateKey: SSH_PRIVATE_KEY });
+            assert.deepStrictEqual(
+                { host: copyVariable(copy, "host"), user: copyVariable(copy, "user"), port: copyVariable(copy, "port"), attempts: copyVariable(copy, "connect_attempts") },
+                { host: "'docker01.dev.example.internal'", user: "'ops'", port: "22", attempts: "10" },
+            );
+            assert.deepStrictEqual(copy.inputs.environment, { [SSH_PRIVATE_KEY_ENV]: SSH_PRIVATE_KEY });
+            assert.ok(publish.dependencies.includes(copy.urn), "the publish waits for the copy");
             assert.deepStrictEqual(copy.inputs.triggers, [fixtures.zipSha256]);
             assert.ok((publish.inputs.create as string).includes("sudo -n"), "ops is not root: sudo");
             assert.strictEqual(run.outputs.scarUrl, "http://docker01.dev.example.internal:8080");
@@ -286,16 +312,16 @@ describe("ManifestFileServer (under the Pulumi SDK's mock engine)", function () 
             assert.strictEqual(uploads[2].source, fixtures.keyFile);
             assert.match(uploads[2].sourceHash!, /^[0-9a-f]{64}$/);
             assert.ok(!run.registrations.some((registration) => anyContains(registration, TLS_KEY_MARKER)), "the key's content is not sent");
-            const connection = one(run.registrations, COPY).inputs.connection as Record<string, unknown>;
-            assert.strictEqual(connection.port, 2222);
-            assert.strictEqual(connection.privateKey, undefined, "no key given: the SSH agent");
+            const copy = copyOf(run.registrations);
+            assert.strictEqual(copyVariable(copy, "port"), "2222");
+            assert.deepStrictEqual(copy.inputs.environment, {}, "no key given: the SSH agent");
             assert.ok(!(one(run.registrations, REMOTE).inputs.create as string).includes("sudo -n"), "root needs no sudo");
             assert.strictEqual(run.outputs.scarUrl, "https://docker01.dev.example.internal:8080");
         });
 
         it("publishes locally (no copy) for a unix:// Docker host", async () => {
             const run = await runFileServer(() => ({ settings: dockerSettings(fixtures, "unix:///var/run/docker.sock"), manifestsZip: fixtures.zip, advertisedHost: "files.lab.internal" }));
-            assert.strictEqual(byType(run.registrations, COPY).length, 0);
+            assert.ok(!run.registrations.some((registration) => registration.name === "manifests-copy"));
             const publish = one(run.registrations, LOCAL);
             assert.ok((publish.inputs.create as string).includes(fixtures.zip), "the local zip is published in place");
             assert.deepStrictEqual(publish.inputs.triggers, [fixtures.zipSha256]);

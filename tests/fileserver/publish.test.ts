@@ -1,6 +1,6 @@
 /**
  * publishManifestsScript / unpublishManifestsScript: the script text, then the scripts run as the
- * component runs them (zip copied with scp as CopyToRemote would, script run over ssh) against a
+ * component runs them (zip copied by ./copyScript's bounded copy, script run over ssh) against a
  * real sshd, with a real nginx serving the web root, everything on 127.0.0.1.
  *
  * Debian packages: openssh-server (sshd; pulls openssh-client: ssh, scp, ssh-keygen),
@@ -25,6 +25,7 @@ import {
     unpublishManifestsScript,
     UNPUBLISHED_MARKER,
 } from "../../components/fileserver/publishScript";
+import { runCopy } from "../support/copyRun";
 import { nginxAvailable, startNginx, TestNginx } from "../support/nginx";
 import { RunResult, sshdAvailable, startSshd, TestSshd } from "../support/sshd";
 
@@ -182,10 +183,14 @@ describe("publishing the manifests zip over SSH, served by nginx (127.0.0.1)", f
         return crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
     }
 
-    /** As the component: CopyToRemote (scp) the zip, then the script over ssh on stdin (`bash -s`). */
+    /** As the component: the copy script puts the zip on the server, then the script runs over ssh on stdin (`bash -s`). */
     async function publish(zip: TestZip, options: Partial<PublishSpec> & { shell?: string; root?: string } = {}): Promise<RunResult> {
         const remote = path.join(base, "remote", path.basename(zip.local));
-        await sshd.copy(zip.local, remote);
+        const copied = await runCopy(
+            { localFile: zip.local, sha256: zip.sha256, host: sshd.host, user: sshd.user, port: sshd.port, remotePath: remote, credentialKeys: "fileServerSshPrivateKey" },
+            { privateKey: sshd.privateKey },
+        );
+        assert.strictEqual(copied.code, 0, `copy failed:\n${copied.stderr}`);
         const script = publishManifestsScript({
             zipPath: remote,
             sha256: zip.sha256,

@@ -31,7 +31,7 @@ import { freePort, registryAvailable, startRegistry, TestRegistry } from "../sup
 import { StackRun, lastRun, readStackConfig, runStack } from "../support/stackHarness";
 
 /** Tools preflight looks for with the default settings (oras: the binary's tool and the default login tool). */
-const BASE_TOOLS = ["oras", "skopeo", "docker", "jq", "unzip", "zip"];
+const BASE_TOOLS = ["oras", "skopeo", "docker", "jq", "unzip", "zip", "ssh"];
 
 interface Situation {
     /** Config overrides on top of the baseline. */
@@ -272,6 +272,14 @@ describe("bad inputs only the preflight detects (the program under the SDK's moc
             keys: ["PATH"],
             key: "PATH",
             fix: /^jq not found \(.*\): install jq \(Debian: apt-get install jq\)$/,
+        },
+        {
+            label: "ssh missing from PATH (the zip goes to the vm-mode file server over SSH)",
+            stack: "harbor-lab",
+            arrange: () => ({ tools: BASE_TOOLS.filter((tool) => tool !== "ssh") }),
+            keys: ["PATH"],
+            key: "PATH",
+            fix: /^ssh not found \(the manifests zip is copied to the file server with it, under time limits\): install the OpenSSH client \(Debian\/Ubuntu: apt-get install openssh-client/,
         },
         {
             label: "registry endpoint with nothing listening",

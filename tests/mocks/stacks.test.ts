@@ -164,8 +164,8 @@ describe("stack files (program under the SDK's mock engine)", () => {
         for (const project of projects) {
             assert.deepStrictEqual(project.secretPaths, ["password"]);
         }
-        // Every run gets both passwords, each as a secret under its own variable.
-        for (const command of findResource(run, "command:local:Command")) {
+        // Every run gets both passwords, each as a secret under its own variable (the copy of the zip gets none).
+        for (const command of findResource(run, "command:local:Command").filter((c) => c.name !== "palette-fileserver-copy")) {
             const environment = command.inputs.environment as Record<string, string>;
             assert.strictEqual(environment.PALETTE_AIRGAP_REGISTRY_PASSWORD, TEST_SECRETS.registryPassword, command.name);
             assert.strictEqual(environment.PALETTE_AIRGAP_IMAGE_REGISTRY_PASSWORD, TEST_SECRETS.imageRegistryPassword, command.name);
@@ -196,10 +196,15 @@ describe("stack files (program under the SDK's mock engine)", () => {
 
     it("harbor-lab: the setup run gets the registry password only as a secret, then one run per pack after it", async () => {
         const run = await runStack("harbor-lab");
-        const commands = findResource(run, "command:local:Command");
+        const [copy] = findResource(run, "command:local:Command").filter((command) => command.name === "palette-fileserver-copy");
+        const commands = findResource(run, "command:local:Command").filter((command) => command !== copy);
         assert.deepStrictEqual(commands.map((command) => command.name).sort(), [
             "pack-cni-calico-3.26.0", "pack-csi-vsphere-csi-3.0.2", "pack-kubernetes-1.27.1", "palette-setup-run",
         ]);
+        // The bounded copy of the zip to the file server: the SSH key only in its secret environment, no registry password.
+        assert.deepStrictEqual(copy.inputs.environment, { PALETTE_AIRGAP_SSH_PRIVATE_KEY: TEST_SECRETS.fileServerSshPrivateKey });
+        assert.deepStrictEqual(copy.secretPaths, ["environment.PALETTE_AIRGAP_SSH_PRIVATE_KEY"]);
+        assert.ok(!String(copy.inputs.create).includes(TEST_SECRETS.fileServerSshPrivateKey.trim().split("\n")[1] ?? TEST_SECRETS.fileServerSshPrivateKey));
         for (const command of commands) {
             assert.ok(command.secretPaths.some((secretPath) => secretPath.startsWith("environment")), `${command.name}: password not secret`);
             assert.ok(!String(command.inputs.create).includes(TEST_SECRETS.registryPassword), `${command.name}: password in the script`);

@@ -308,6 +308,25 @@ describe("AirgapSetup, PackUploads and OciRegistry under the SDK's mock engine, 
             assert.strictEqual(await runPreflight({ registry: registrySettings(), setup }, options), "passed");
         });
 
+        it("requires ssh on PATH for a vm-mode or ssh:// Docker file server (the zip's copy), not for a unix:// Docker host", async function () {
+            const setup = settingsFor(setupBin.path, packBins);
+            const bin = fs.mkdtempSync(path.join(base, "bin-without-ssh-"));
+            const link = (tool: string) => {
+                const found = (process.env.PATH ?? "").split(path.delimiter).map((dir) => path.join(dir, tool)).find((file) => fs.existsSync(file));
+                assert.ok(found, `${tool} on PATH`);
+                fs.symlinkSync(found, path.join(bin, tool));
+            };
+            ["skopeo", "jq", "unzip", "zip"].forEach(link);
+            const withoutSsh = { ...options, pathEnv: bin };
+            const tls = undefined;
+            for (const fileServer of [{ mode: "vm" as const, tls }, { mode: "docker" as const, tls, docker: { host: "ssh://ops@docker01", image: "nginx" } }]) {
+                await assert.rejects(runPreflight({ registry: registrySettings(), setup, fileServer }, withoutSsh), /- PATH: ssh not found .*apt-get install openssh-client/, fileServer.mode);
+            }
+            assert.strictEqual(await runPreflight({ registry: registrySettings(), setup, fileServer: { mode: "docker", tls, docker: { host: "unix:///var/run/docker.sock", image: "nginx" } } }, withoutSsh), "passed");
+            link("ssh");
+            assert.strictEqual(await runPreflight({ registry: registrySettings(), setup, fileServer: { mode: "vm", tls } }, withoutSsh), "passed");
+        });
+
         it("reports every problem in one RunError: missing pack, wrong pin, untrusted certificate, too little space", async function () {
             const setup: SetupSettings = {
                 ...settingsFor(setupBin.path, [packBins[0]]),

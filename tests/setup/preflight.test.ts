@@ -126,6 +126,15 @@ describe("preflight", function () {
         assert.deepStrictEqual(requiredTools({ registryKind: "harbor", loginTool: "oras" }).map((t) => t.tool), ["oras", "jq", "unzip", "zip"]);
         assert.deepStrictEqual(requiredTools({ registryKind: "generic", loginTool: "docker", binaryTools: [] }).map((t) => t.tool), ["docker", "jq", "unzip", "zip"]);
         assert.deepStrictEqual(requiredTools({ registryKind: "ecr", loginTool: "oras" }).map((t) => t.tool), ["oras", "jq", "unzip", "zip", "aws", "docker"]);
+        assert.deepStrictEqual(requiredTools({ registryKind: "harbor", loginTool: "oras", fileServerOverSsh: true }).map((t) => t.tool), ["oras", "jq", "unzip", "zip", "ssh"]);
+    });
+
+    it("requires ssh when the manifests zip goes to the file server over SSH, naming openssh-client", async () => {
+        const problems = await preflightProblems(goodSpec({ fileServerOverSsh: true, pathEnv: toolsDir(["oras", "skopeo", "jq", "unzip", "zip"]) }));
+        assert.deepStrictEqual(problems.filter((p) => p.startsWith("PATH")), [
+            "PATH: ssh not found (the manifests zip is copied to the file server with it, under time limits): install the OpenSSH client (Debian/Ubuntu: apt-get install openssh-client; RHEL: dnf install openssh-clients)",
+        ]);
+        assert.deepStrictEqual((await preflightProblems(goodSpec({ fileServerOverSsh: true, pathEnv: toolsDir(["oras", "skopeo", "jq", "unzip", "zip", "ssh"]) }))).filter((p) => p.startsWith("PATH")), []);
     });
 
     it("needs the registry CA: without it the certificate is not trusted; registryInsecure accepts it", async () => {

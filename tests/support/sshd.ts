@@ -2,8 +2,8 @@
  * A real SSH server for the tests: Debian's OpenSSH `sshd -D` as root on 127.0.0.1:<free port>,
  * with its own config, host key and one authorised client key (both made by `ssh-keygen` in a
  * temporary directory). Public-key login as root only; no PAM, no password. Stopped by PID.
- * `run` uses the `ssh` client and `copy` uses `scp`, as `command.remote.Command` and
- * `command.remote.CopyToRemote` would reach a file-server VM.
+ * `run` uses the `ssh` client as `command.remote.Command` reaches a file-server VM; `copy` uses
+ * `scp` (test setup only: the component copies with ./copyScript, see tests/support/copyRun.ts).
  *
  * Debian packages: openssh-server (sshd), openssh-client (ssh, scp, ssh-keygen).
  */
@@ -34,6 +34,8 @@ export interface TestSshd {
     /** Temporary directory of the server (config, keys, log). */
     dir: string;
     pid: number;
+    /** With `forceCommand`: a second port whose every session runs that command instead of the client's. */
+    forceCommandPort?: number;
     /** Runs `command` on the server through `ssh`, optionally with `stdin`; never throws for a non-zero exit. */
     run(command: string, stdin?: string): Promise<RunResult>;
     /** Copies a local file to `remotePath` with `scp`; throws when scp fails. */
@@ -47,7 +49,16 @@ export function sshdAvailable(): boolean {
     return fs.existsSync(SSHD_BINARY) && ["ssh", "scp", "ssh-keygen"].every(hasCommand);
 }
 
-export async function startSshd(): Promise<TestSshd> {
+export interface SshdOptions {
+    /**
+     * Also listen on a second port (`forceCommandPort`) where every session runs this command
+     * (sshd's ForceCommand, through the user's shell) whatever the client asked for: a server
+     * whose transfers stall, for example.
+     */
+    forceCommand?: string;
+}
+
+export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     if (process.getuid?.() !== 0) {
         throw new Error("startSshd: sshd must run as root (it logs users in)");
     }
@@ -65,6 +76,7 @@ export async function startSshd(): Promise<TestSshd> {
 
     const host = "127.0.0.1";
     const port = await freePort();
+    const forceCommandPort = options.forceCommand === undefined ? undefined : await freePort();
     const config = [
         `Port ${port}`,
         `ListenAddress ${host}`,
@@ -83,6 +95,7 @@ export async function startSshd(): Promise<TestSshd> {
         "AllowTcpForwarding no",
         "Subsystem sftp internal-sftp",
         "LogLevel VERBOSE",
+        ...(forceCommandPort === undefined ? [] : [`Port ${forceCommandPort}`, `Match LocalPort ${forceCommandPort}`, `    ForceCommand ${options.forceCommand}`]),
         "",
     ].join("\n");
     const configFile = path.join(dir, "sshd_config");
@@ -161,7 +174,7 @@ export async function startSshd(): Promise<TestSshd> {
         await new Promise((resolve) => setTimeout(resolve, 100));
     }
 
-    return { host, port, user, privateKeyPath: clientKey, privateKey, dir, pid, run, copy, stop };
+    return { host, port, user, privateKeyPath: clientKey, privateKey, dir, pid, forceCommandPort, run, copy, stop };
 }
 
 function spawnCollect(command: string, args: string[], stdin?: string): Promise<RunResult> {
