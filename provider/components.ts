@@ -185,7 +185,8 @@ async function constructAirgapSetup(name: string, inputs: pulumi.Inputs, options
 
 /**
  * The manifest file server alone: the file-server keys (and, in vm mode, the vSphere keys that
- * place the VM), validated as loadConfig() does, then ManifestFileServer publishing `manifestsZip`.
+ * place the VM), validated as loadConfig() does, the file server's preflight (ssh, TLS files), then
+ * ManifestFileServer publishing `manifestsZip`.
  * vm mode: the vSphere provider is registered next to the component, as AirgapEnvironment does.
  */
 async function constructManifestFileServer(name: string, inputs: pulumi.Inputs, options: pulumi.ComponentResourceOptions): Promise<ConstructedComponent> {
@@ -196,6 +197,8 @@ async function constructManifestFileServer(name: string, inputs: pulumi.Inputs, 
     const settings = await settingsFromInputs(MANIFEST_FILE_SERVER_TOKEN, name, keys, () =>
         lazy.config().loadConfigSection("fileServer", PART_INPUT_KEYS[MANIFEST_FILE_SERVER_TOKEN], MANIFEST_FILE_SERVER_TOKEN),
     );
+    // This machine's part (ssh for the zip's copy, the TLS files), before anything is created.
+    await lazy.runPreflight().runFileServerPreflight(settings.fileServer);
     const vsphere = settings.vsphere;
     const provider = vsphere
         ? new (lazy.vsphereSdk().VsphereProvider)(

@@ -119,9 +119,24 @@ export function requiredTools(spec: Pick<PreflightSpec, "registryKind" | "loginT
         }
     }
     if (spec.fileServerOverSsh) {
-        add("ssh", "the manifests zip is copied to the file server with it, under time limits");
+        add("ssh", SSH_WHY);
     }
     return tools;
+}
+
+const SSH_WHY = "the manifests zip is copied to the file server with it, under time limits";
+
+/** What the file server alone needs on this machine (ManifestFileServer constructed on its own): ssh when the zip goes over SSH, and its TLS files. */
+export async function fileServerProblems(spec: { fileServerOverSsh: boolean; pemFiles: PemFileSpec[]; pathEnv?: string }): Promise<string[]> {
+    const pathEnv = spec.pathEnv ?? process.env.PATH ?? "";
+    const ssh = spec.fileServerOverSsh && !(await findOnPath("ssh", pathEnv)) ? [missingToolProblem("ssh", SSH_WHY)] : [];
+    return [...ssh, ...(await Promise.all(spec.pemFiles.map(checkPemFile))).flat()];
+}
+
+function missingToolProblem(tool: string, why: string, loginTool?: string): string {
+    const key = tool === loginTool ? " (login tool)" : "";
+    const alternative = tool === loginTool ? `, or set loginTool to another of oras, docker, skopeo` : "";
+    return `PATH: ${tool}${key} not found (${why}): ${INSTALL_HINT[tool] ?? `install ${tool} and put it on PATH`}${alternative}`;
 }
 
 const INSTALL_HINT: Record<string, string> = {
@@ -140,9 +155,7 @@ async function checkTools(spec: PreflightSpec, pathEnv: string, timeoutMs: numbe
     for (const { tool, why } of requiredTools(spec)) {
         const found = await findOnPath(tool, pathEnv);
         if (!found) {
-            const key = tool === spec.loginTool ? " (login tool)" : "";
-            const alternative = tool === spec.loginTool ? `, or set loginTool to another of oras, docker, skopeo` : "";
-            problems.push(`PATH: ${tool}${key} not found (${why}): ${INSTALL_HINT[tool] ?? `install ${tool} and put it on PATH`}${alternative}`);
+            problems.push(missingToolProblem(tool, why, spec.loginTool));
             continue;
         }
         if (tool === "aws") {

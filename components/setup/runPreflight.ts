@@ -26,7 +26,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { FileServerSettings, OvaSettings, RegistrySettings, SetupSettings, VsphereSettings } from "../config";
 import { fileSha256 } from "./fileDigest";
-import { DEFAULT_MIN_FREE_BYTES, PemFileSpec, preflightProblems } from "./preflight";
+import { DEFAULT_MIN_FREE_BYTES, PemFileSpec, fileServerProblems, preflightProblems } from "./preflight";
 import type { LoginTool } from "./runScript";
 import { DEFAULT_LOGIN_TOOL } from "./binaryCommand";
 
@@ -109,13 +109,36 @@ export async function runPreflight(
     return "passed";
 }
 
+/**
+ * The file server's own prerequisites, for ManifestFileServer constructed alone (the whole
+ * environment's preflight covers them otherwise): ssh on PATH when the zip goes over SSH, and the
+ * TLS files. Skipped and reported as runPreflight is.
+ */
+export async function runFileServerPreflight(
+    fileServer: NonNullable<Parameters<typeof runPreflight>[0]["fileServer"]>,
+    options: Pick<RunPreflightOptions, "pathEnv" | "env" | "warn"> = {},
+): Promise<PreflightOutcome> {
+    const env = options.env ?? process.env;
+    if (/^(1|true|yes)$/i.test(env[PREFLIGHT_SKIP_ENV] ?? "")) {
+        await (options.warn ?? warnThroughEngine)(`preflight skipped (${PREFLIGHT_SKIP_ENV}=${env[PREFLIGHT_SKIP_ENV]}): the file server's tools and TLS files were not checked`);
+        return "skipped";
+    }
+    const problems = await fileServerProblems({ fileServerOverSsh: fileServerOverSsh(fileServer), pemFiles: pemFilesOf({ fileServer }), pathEnv: options.pathEnv });
+    if (problems.length > 0) {
+        throw new pulumi.RunError(
+            `preflight: ${problems.length} problem${problems.length === 1 ? "" : "s"} before the file server (nothing was created):\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+        );
+    }
+    return "passed";
+}
+
 /** vm mode, or a Docker host reached over SSH: the zip is copied with the ssh client (a unix:// Docker host is this machine). */
 function fileServerOverSsh(fileServer: Parameters<typeof runPreflight>[0]["fileServer"]): boolean {
     return fileServer?.mode === "vm" || (fileServer?.mode === "docker" && !fileServer.docker?.host.startsWith("unix://"));
 }
 
 /** The PEM files the import and the file server read later: checked now, before anything is created. */
-function pemFilesOf(settings: Parameters<typeof runPreflight>[0]): PemFileSpec[] {
+function pemFilesOf(settings: Pick<Parameters<typeof runPreflight>[0], "vsphere" | "ova" | "fileServer">): PemFileSpec[] {
     const files: (PemFileSpec | false | undefined)[] = [
         settings.vsphere?.caFile !== undefined && { key: "vsphereCaFile", file: settings.vsphere.caFile, label: "CERTIFICATE", what: "the CA certificate that signed vCenter's certificate" },
         settings.ova?.caFile !== undefined && { key: "ovaCaFile", file: settings.ova.caFile, label: "CERTIFICATE", what: "the CA certificate of the OVA mirror" },

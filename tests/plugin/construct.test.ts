@@ -347,6 +347,24 @@ describe("provider plugin: Construct under the SDK's mocks", function () {
             assert.deepStrictEqual(registrations, []);
         });
 
+        it("ManifestFileServer alone runs the file server's preflight (ssh, TLS files) before it registers anything", async function () {
+            const previous = process.env.PALETTE_AIRGAP_SKIP_PREFLIGHT;
+            process.env.PALETTE_AIRGAP_SKIP_PREFLIGHT = "";
+            try {
+                const missing = path.join(os.tmpdir(), "palette-airgap-construct-missing");
+                const { value, registrations } = await runComponents(() =>
+                    provider.construct("files", FILE_SERVER, {
+                        fileServerMode: "docker", fileServerDockerHost: "ssh://ops@docker01.lab.internal", fileServerImage: "nginx:1.27",
+                        fileServerTlsCertFile: `${missing}/tls.crt`, fileServerTlsKeyFile: `${missing}/tls.key`, manifestsZip: `${missing}/m.zip`,
+                    }, {}),
+                );
+                await assert.rejects(value, /^Error: preflight: 2 problems before the file server \(nothing was created\):\n  - fileServerTlsCertFile: .*\n  - fileServerTlsKeyFile: /);
+                assert.deepStrictEqual(registrations, []);
+            } finally {
+                process.env.PALETTE_AIRGAP_SKIP_PREFLIGHT = previous ?? "";
+            }
+        });
+
         it("an unknown component type is refused with the list of those the plugin constructs", async function () {
             await assert.rejects(provider.construct("x", "palette-airgap:index:Nope", {}, {}), /unknown component type "palette-airgap:index:Nope"; this plugin constructs palette-airgap:index:AirgapEnvironment, /);
         });

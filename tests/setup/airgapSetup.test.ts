@@ -21,7 +21,7 @@ import { OciRegistry } from "../../components/registry/ociRegistry";
 import { AirgapSetup } from "../../components/setup/airgapSetup";
 import { REGISTRY_PASSWORD_ENV, binarySha256, canonicalJson } from "../../components/setup/binaryCommand";
 import { PackUploads } from "../../components/setup/packUploads";
-import { PREFLIGHT_SKIP_ENV, runPreflight } from "../../components/setup/runPreflight";
+import { PREFLIGHT_SKIP_ENV, runFileServerPreflight, runPreflight } from "../../components/setup/runPreflight";
 import { RESULT_PREFIX, parseRunResult } from "../../components/setup/runScript";
 import { setupEnvironment } from "../../components/setup/setupEnvironment";
 import { Registration, byType, one, runComponents, valueOf, withoutSecrets } from "../support/componentMocks";
@@ -323,8 +323,18 @@ describe("AirgapSetup, PackUploads and OciRegistry under the SDK's mock engine, 
                 await assert.rejects(runPreflight({ registry: registrySettings(), setup, fileServer }, withoutSsh), /- PATH: ssh not found .*apt-get install openssh-client/, fileServer.mode);
             }
             assert.strictEqual(await runPreflight({ registry: registrySettings(), setup, fileServer: { mode: "docker", tls, docker: { host: "unix:///var/run/docker.sock", image: "nginx" } } }, withoutSsh), "passed");
+            assert.strictEqual(await runFileServerPreflight({ mode: "docker", tls, docker: { host: "unix:///var/run/docker.sock", image: "nginx" } }, withoutSsh), "passed");
+            // The file server constructed alone: the same ssh check, and its TLS files.
+            const missingTls = { certFile: path.join(base, "missing.crt"), keyFile: path.join(base, "missing.key") };
+            const alone = await runFileServerPreflight({ mode: "vm", tls: missingTls }, withoutSsh).then(() => assert.fail("expected a RunError"), (e: Error) => e);
+            assert.ok(pulumi.RunError.isInstance(alone), String(alone));
+            assert.match(alone.message, /^preflight: 3 problems before the file server \(nothing was created\):\n  - PATH: ssh not found .*openssh-client/);
+            assert.match(alone.message, /- fileServerTlsCertFile: .*missing\.crt/);
+            assert.match(alone.message, /- fileServerTlsKeyFile: .*missing\.key/);
+            assert.strictEqual(await runFileServerPreflight({ mode: "vm", tls }, { ...withoutSsh, env: { [PREFLIGHT_SKIP_ENV]: "1" }, warn: async () => undefined }), "skipped");
             link("ssh");
             assert.strictEqual(await runPreflight({ registry: registrySettings(), setup, fileServer: { mode: "vm", tls } }, withoutSsh), "passed");
+            assert.strictEqual(await runFileServerPreflight({ mode: "vm", tls }, withoutSsh), "passed");
         });
 
         it("reports every problem in one RunError: missing pack, wrong pin, untrusted certificate, too little space", async function () {
