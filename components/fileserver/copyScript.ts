@@ -10,7 +10,8 @@
  * removed on every exit of the remote side).
  *
  * Bounds:
- *  - connecting: `ConnectTimeout` (TCP connect and the SSH banner) per attempt; up to
+ *  - connecting: `ConnectTimeout` (TCP connect and the SSH banner; the key exchange and login
+ *    after it are bounded by the keepalives below, which ssh applies to them too) per attempt; up to
  *    `connectAttempts` attempts `retryDelaySeconds` apart, for connection failures only (refused,
  *    timed out, unreachable, closed before the login): a new VM's sshd may not be up yet;
  *  - the whole session (login, transfer, check, rename): `transferTimeoutSeconds` under
@@ -226,7 +227,9 @@ export function copyToServerScript(spec: CopySpec): string {
         '      fail "the file server $where refused the login for the copy of the manifests zip with $login_with: $reason; check $credential_keys (the user must exist there and authorise the key)" ;;',
         "    *'Could not resolve hostname'*)",
         '      fail "the file server host $host does not resolve (copy of the manifests zip): $reason; check the host name" ;;',
-        "    *'Connection refused'* | *'Connection timed out'* | *'No route to host'* | *'Network is unreachable'* | *'Connection reset'* | *'Connection closed'* | *'kex_exchange_identification'* | *'banner exchange'*)",
+        "    # Before the login: refused, unreachable, no banner, or a key exchange that stalls (ssh's keepalives",
+        "    # apply to it: 'Connection to <host> port <port> timed out').",
+        "    *'Connection refused'* | *'Connection timed out'* | *' timed out'* | *'No route to host'* | *'Network is unreachable'* | *'Connection reset'* | *'Connection closed'* | *'kex_exchange_identification'* | *'banner exchange'*)",
         '      if [ "$status" -eq 255 ] && [ "$attempt" -lt "$connect_attempts" ]; then',
         '        printf \'cannot connect to %s yet (attempt %d of %d: %s); next attempt in %d s\\n\' "$where" "$attempt" "$connect_attempts" "$reason" "$retry_delay" >&2',
         "        attempt=$((attempt + 1))",

@@ -12,6 +12,7 @@ import * as assert from "assert";
 import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import {
@@ -298,6 +299,32 @@ describe("copyToServerScript against a real sshd (OpenSSH on 127.0.0.1)", functi
             console.log(`      silent port (2 attempts of 2 s, 1 s apart) reported after ${run.elapsedMs} ms`);
         } finally {
             await silent?.stop();
+        }
+    });
+
+    it("a server that sends its SSH banner and then stalls the key exchange: bounded by the keepalives, retried as a connection failure", async () => {
+        const received: number[] = [];
+        const sockets = new Set<net.Socket>();
+        const server = net.createServer((socket) => {
+            sockets.add(socket);
+            received.push(0);
+            socket.write("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n");
+            socket.on("data", () => undefined);
+            socket.on("error", () => undefined);
+        });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        try {
+            const port = (server.address() as net.AddressInfo).port;
+            const run = await runCopy(spec({ port, connectTimeoutSeconds: 2, serverAliveIntervalSeconds: 1, serverAliveCountMax: 2, connectAttempts: 2, retryDelaySeconds: 1 }), { privateKey: sshd.privateKey });
+            assert.strictEqual(run.code, 1);
+            assert.strictEqual(received.length, 2, "two attempts");
+            assert.match(failureLine(run), new RegExp(`cannot connect to the file server root@127\\.0\\.0\\.1 \\(port ${port}\\) to copy the manifests zip after 2 attempt\\(s\\) .*timed out`));
+            assert.ok(run.elapsedMs < 20_000, `${run.elapsedMs} ms`);
+            assert.deepStrictEqual(run.leftInTmp, []);
+            console.log(`      banner, then a stalled key exchange (2 attempts, keepalive 1 s x 2) reported after ${run.elapsedMs} ms`);
+        } finally {
+            for (const socket of sockets) socket.destroy();
+            await new Promise<void>((resolve) => server.close(() => resolve()));
         }
     });
 
