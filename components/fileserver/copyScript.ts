@@ -19,7 +19,7 @@
  *    one derived from the zip's size: a stalled link is noticed much sooner by the keepalives, so
  *    this bound only stops a link that moves but far too slowly (1800 s passes a 1 GiB zip at
  *    0.6 MB/s), and a fixed number is one the README can state;
- *  - a stall: `ServerAliveInterval` x `ServerAliveCountMax` (15 s x 4: about a minute) without an
+ *  - a stall: `ServerAliveInterval` x `ServerAliveCountMax` (15 s x 4: 75 s after a freeze, measured) without an
  *    answer from the server ends the session.
  * An authentication failure, a timeout, or a failure once the transfer has started is never
  * retried: the step fails with a `PALETTE_AIRGAP_COPY_FAILED:` line naming the host, the step and
@@ -28,8 +28,10 @@
  * Secrets: the private key reaches the script only through the environment variable
  * SSH_PRIVATE_KEY_ENV (the Command's `environment`, secret). The script writes it to a 0600 file
  * in a private temporary directory, removes the variable from its environment (no child inherits
- * it), passes only the file's path to ssh, and removes the directory on every exit (a trap; only
- * SIGKILL of bash itself could leave it, in the private directory). Without the variable, ssh uses
+ * it), passes only the file's path to ssh, deletes the file as soon as the server side has
+ * started (the login is done), and removes the directory on every exit (a trap; ssh runs in the
+ * background so that SIGTERM/SIGINT reach the trap at once). Only a SIGKILL of bash during the
+ * login itself could leave the file, inside the private 0700 directory. Without the variable, ssh uses
  * the SSH agent (`SSH_AUTH_SOCK`) and its default keys, as CopyToRemote used the agent.
  *
  * Host keys are not verified (StrictHostKeyChecking=no, known-hosts files /dev/null): as
