@@ -7,7 +7,8 @@
  * entry's manifest digest over the same disk bytes). When both are SHA-256 and the native module
  * (native/sha256pair.c, located by ./sha256Native) is available, the thread computes the two with
  * SHA-NI in one interleaved pass that costs about as much as one digest; otherwise each goes
- * through Node's crypto (OpenSSL) in turn.
+ * through Node's crypto (OpenSSL) in turn, which is why DigestThreads (below) then gives each
+ * digest a thread of its own.
  */
 import { Worker } from "worker_threads";
 
