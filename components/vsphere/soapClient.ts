@@ -300,20 +300,14 @@ export class VsphereSoapClient {
             el("objectSet", [moRefElement("obj", ref), el("skip", "false"), up("ancestors", "ManagedEntity", "parent"), up(undefined, "VirtualMachine", "parentVApp")]),
         ]);
         const entities = new Map<string, { name: string; parent?: ManagedObjectRef }>();
-        let [ret] = await this.call("RetrievePropertiesEx", this.serviceContent.propertyCollector, [spec, el("options")]);
-        for (;;) {
-            for (const obj of children(ret, "objects")) {
-                const self = toMoRef(child(obj, "obj"));
-                if (!self) continue;
-                const props = new Map(children(obj, "propSet").map((p) => [text(child(p, "name")), child(p, "val")]));
-                const entry = entities.get(`${self.type}:${self.value}`) ?? { name: "" };
-                if (props.has("name")) entry.name = text(props.get("name"));
-                entry.parent = toMoRef(props.get("parent")) ?? toMoRef(props.get("parentVApp")) ?? entry.parent;
-                entities.set(`${self.type}:${self.value}`, entry);
-            }
-            const token = text(child(ret, "token"));
-            if (!token) break;
-            [ret] = await this.call("ContinueRetrievePropertiesEx", this.serviceContent.propertyCollector, [el("token", token)]);
+        for (const obj of await this.retrieveObjects(spec)) {
+            const self = toMoRef(child(obj, "obj"));
+            if (!self) continue;
+            const props = new Map(children(obj, "propSet").map((p) => [text(child(p, "name")), child(p, "val")]));
+            const entry = entities.get(`${self.type}:${self.value}`) ?? { name: "" };
+            if (props.has("name")) entry.name = text(props.get("name"));
+            entry.parent = toMoRef(props.get("parent")) ?? toMoRef(props.get("parentVApp")) ?? entry.parent;
+            entities.set(`${self.type}:${self.value}`, entry);
         }
         if (!entities.has(`${ref.type}:${ref.value}`)) {
             throw new VsphereFault(`vSphere RetrievePropertiesEx: ${ref.type} ${ref.value} does not exist`, { method: "RetrievePropertiesEx", faultType: "ManagedObjectNotFound", faultString: "" });
@@ -368,36 +362,42 @@ export class VsphereSoapClient {
             el("objectSet", [moRefElement("obj", ref), el("skip", "false")]),
         ]);
         const out = new Map<string, XmlElement>();
-        let [ret] = await this.call("RetrievePropertiesEx", this.serviceContent.propertyCollector, [spec, el("options")]);
-        for (;;) {
-            for (const obj of children(ret, "objects")) {
-                for (const prop of children(obj, "propSet")) {
-                    const val = child(prop, "val");
-                    if (val) {
-                        out.set(text(child(prop, "name")), val);
-                    }
-                }
-                for (const missing of children(obj, "missingSet")) {
-                    const fault = localizedFault(child(missing, "fault"));
-                    const faultType = fault?.faultType ?? "";
-                    if (faultType === "InvalidProperty" || faultType === "") {
-                        continue; // an unset or not-applicable property: absent
-                    }
-                    const path = text(child(missing, "path"));
-                    throw new VsphereFault(`vSphere RetrievePropertiesEx: cannot read ${path} of ${ref.type} ${ref.value}: ${faultType}`, {
-                        method: "RetrievePropertiesEx",
-                        faultType,
-                        faultString: fault?.localizedMessage ?? "",
-                    });
+        for (const obj of await this.retrieveObjects(spec)) {
+            for (const prop of children(obj, "propSet")) {
+                const val = child(prop, "val");
+                if (val) {
+                    out.set(text(child(prop, "name")), val);
                 }
             }
+            for (const missing of children(obj, "missingSet")) {
+                const fault = localizedFault(child(missing, "fault"));
+                const faultType = fault?.faultType ?? "";
+                if (faultType === "InvalidProperty" || faultType === "") {
+                    continue; // an unset or not-applicable property: absent
+                }
+                const path = text(child(missing, "path"));
+                throw new VsphereFault(`vSphere RetrievePropertiesEx: cannot read ${path} of ${ref.type} ${ref.value}: ${faultType}`, {
+                    method: "RetrievePropertiesEx",
+                    faultType,
+                    faultString: fault?.localizedMessage ?? "",
+                });
+            }
+        }
+        return out;
+    }
+
+    /** RetrievePropertiesEx of `spec`, then ContinueRetrievePropertiesEx while the server gives a token: every page's `objects`. */
+    private async retrieveObjects(spec: XmlElement): Promise<XmlElement[]> {
+        const objects: XmlElement[] = [];
+        let [ret] = await this.call("RetrievePropertiesEx", this.serviceContent.propertyCollector, [spec, el("options")]);
+        for (;;) {
+            objects.push(...children(ret, "objects"));
             const token = text(child(ret, "token"));
             if (!token) {
-                break;
+                return objects;
             }
             [ret] = await this.call("ContinueRetrievePropertiesEx", this.serviceContent.propertyCollector, [el("token", token)]);
         }
-        return out;
     }
 
     /**
