@@ -425,6 +425,8 @@ export async function uploadSegments(
     opts.signal?.addEventListener("abort", () => req.destroy(new Error("aborted")), { once: true });
     const response = new Promise<import("http").IncomingMessage>((resolve) => req.once("response", resolve));
     response.catch(() => undefined);
+    let answered: import("http").IncomingMessage | undefined;
+    void response.then((res) => (answered = res));
 
     // Send nothing before the peer is accepted (with pinning, its thumbprint is checked here).
     const connected = new Promise<void>((resolve, reject) => {
@@ -466,7 +468,12 @@ export async function uploadSegments(
             req.write(segment.data, () => segment.release());
             opts.onProgress?.(bytesSent);
             if (req.writableNeedDrain) {
-                await Promise.race([new Promise((resolve) => req.once("drain", resolve)), failed]);
+                // A server that answers and closes the connection (vcsim does, once it has the last
+                // byte) can do so before Node reports the drain, which then never comes: stop waiting.
+                await Promise.race([new Promise((resolve) => req.once("drain", resolve)), failed, response]);
+            }
+            if (answered && bytesSent < size) {
+                throw new Error(`upload (${method}) to ${url}: the server answered HTTP ${answered.statusCode} after ${bytesSent} of ${size} bytes, before the upload was complete`);
             }
         }
         if (bytesSent !== size) {
