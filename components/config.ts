@@ -760,6 +760,16 @@ class ConfigReader {
         this.refusedKeys.add(key);
     }
 
+    /** True when the key holds a value other than its declared default (as the CLI encodes it: strings as they are, the rest as JSON). */
+    private isSetOtherThanDefault(key: string): boolean {
+        const value = this.raw(key);
+        if (value === undefined) return false;
+        const declared = this.defaultOf(key);
+        if (declared === undefined) return true;
+        const encoded = typeof declared === "string" ? declared : JSON.stringify(declared);
+        return value !== encoded;
+    }
+
     private defaultOf(key: string): ConfigKeySpec["default"] {
         return configKey(key).default;
     }
@@ -787,10 +797,14 @@ class ConfigReader {
         return value;
     }
 
-    /** Keys that make no sense with the chosen kind: refuse them rather than ignore them silently. */
+    /**
+     * Keys that make no sense with the chosen kind: refuse them rather than ignore them silently.
+     * A value equal to the key's declared default is not the user's: the Pulumi CLI hands the
+     * program every default of Pulumi.yaml's config block for keys the stack leaves unset.
+     */
     notAllowedWith(keys: string[], when: string): void {
         for (const key of keys) {
-            const isSet = configKey(key).secret ? this.secretIsSet(key) : this.raw(key) !== undefined;
+            const isSet = configKey(key).secret ? this.secretIsSet(key) : this.isSetOtherThanDefault(key);
             if (isSet) {
                 this.problem(key, `is not used with ${when}; remove it (pulumi config rm ${key})`);
             }
@@ -1043,3 +1057,4 @@ function editDistance(a: string, b: string): number {
     }
     return previous[b.length];
 }
+

@@ -126,6 +126,21 @@ export function secretsFor(stack: string): Record<string, string> {
     return secrets;
 }
 
+/**
+ * The defaults of Pulumi.yaml's config block, as the Pulumi CLI hands them to the program for keys
+ * a stack does not set (strings as they are, other values JSON-encoded, as `pulumi up` does): a
+ * program must not take a default for a key the user set.
+ */
+export function projectDefaults(): Record<string, string> {
+    const project = YAML.parse(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8")) as { config?: Record<string, { default?: unknown }> };
+    const defaults: Record<string, string> = {};
+    for (const [key, spec] of Object.entries(project.config ?? {})) {
+        if (spec.default === undefined) continue;
+        defaults[key] = typeof spec.default === "string" ? spec.default : JSON.stringify(spec.default);
+    }
+    return defaults;
+}
+
 /** Runs index.ts for `stack` under mocks. A config error is thrown as the program throws it. */
 export async function runStack(stack: string, options: RunOptions = {}): Promise<StackRun> {
     const plain = { ...readStackConfig(stack, options.stackFile), ...(options.overrides ?? {}) };
@@ -139,6 +154,10 @@ export async function runStack(stack: string, options: RunOptions = {}): Promise
     process.env.PALETTE_AIRGAP_SKIP_PREFLIGHT = options.preflight ? "" : "1";
     const secrets = options.secrets ?? secretsFor(stack);
     const allConfig: Record<string, string> = {};
+    // The CLI gives the program every key Pulumi.yaml declares with a default that the stack leaves unset.
+    for (const [key, value] of Object.entries(projectDefaults())) {
+        if (!(key in plain)) allConfig[`palette-airgap:${key}`] = value;
+    }
     for (const [key, value] of Object.entries(plain)) {
         // The CLI hands structured values (lists, booleans, numbers) to programs JSON-encoded, and a
         // YAML null as an empty string (pulumi/pulumi#19483).
