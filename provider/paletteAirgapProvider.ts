@@ -10,7 +10,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import type { ResourceProvider } from "../components/resourceProvider";
+import type { DiffResult, ResourceProvider } from "../components/resourceProvider";
 import { COMPONENTS } from "./components";
 import { CUSTOM_RESOURCES, type CustomResourceType } from "./customResources";
 import { packageSchema } from "./schema/packageSchema";
@@ -73,7 +73,8 @@ export class PaletteAirgapProvider implements pulumi.provider.Provider {
         });
     }
 
-    async diff(id: string, urn: string, olds: any, news: any): Promise<pulumi.provider.DiffResult> {
+    /** The SDK's DiffResult and, per changed property, its kind (sent on the wire by ./diffService, which the SDK's server would not). */
+    async diff(id: string, urn: string, olds: any, news: any): Promise<DiffResult> {
         return this.serve(urn, "diff", (_type, provider) => provider.diff(id, revealProperties(olds).values, revealProperties(news).values));
     }
 

@@ -96,6 +96,22 @@ export class StandInEngine {
 
 export type DiffChanges = "none" | "some" | "unknown";
 
+/** The protocol's PropertyDiff.Kind, by name. */
+export type PropertyDiffKindName = "ADD" | "ADD_REPLACE" | "DELETE" | "DELETE_REPLACE" | "UPDATE" | "UPDATE_REPLACE";
+const PROPERTY_DIFF_KINDS: PropertyDiffKindName[] = ["ADD", "ADD_REPLACE", "DELETE", "DELETE_REPLACE", "UPDATE", "UPDATE_REPLACE"];
+
+/** A DiffResponse as the engine reads it. */
+export interface DiffCallResult {
+    changes: DiffChanges;
+    replaces: string[];
+    deleteBeforeReplace: boolean;
+    /** The changed properties (`diffs`). */
+    diffs: string[];
+    /** Each changed property's kind (`detailedDiff`). */
+    detailedDiff: Record<string, PropertyDiffKindName>;
+    hasDetailedDiff: boolean;
+}
+
 /** A call's result with the values as they came over the wire, and what the plugin logged meanwhile. */
 export interface PluginCall<T> {
     /** The result with secrets unwrapped. */
@@ -264,7 +280,7 @@ export class PluginProcess {
         });
     }
 
-    diff(type: string, name: string, id: string, olds: Props, news: Props): Promise<PluginCall<{ changes: DiffChanges; replaces: string[]; deleteBeforeReplace: boolean }>> {
+    diff(type: string, name: string, id: string, olds: Props, news: Props): Promise<PluginCall<DiffCallResult>> {
         return this.logged(async () => {
             const request = new providerProto.DiffRequest();
             request.setId(id);
@@ -274,7 +290,15 @@ export class PluginProcess {
             request.setOldInputs(Struct.fromJavaScript(news));
             const response = await this.unary<any>("diff", request);
             const changes = ({ 0: "unknown", 1: "none", 2: "some" } as Record<number, DiffChanges>)[response.getChanges()];
-            return { result: { changes, replaces: response.getReplacesList(), deleteBeforeReplace: response.getDeletebeforereplace() }, wire: {} };
+            const detailedDiff: Record<string, PropertyDiffKindName> = {};
+            response.getDetaileddiffMap().forEach((property: any, key: string) => (detailedDiff[key] = PROPERTY_DIFF_KINDS[property.getKind()]));
+            return {
+                result: {
+                    changes, replaces: response.getReplacesList(), deleteBeforeReplace: response.getDeletebeforereplace(),
+                    diffs: response.getDiffsList(), detailedDiff, hasDetailedDiff: response.getHasdetaileddiff(),
+                },
+                wire: {},
+            };
         });
     }
 
