@@ -34,9 +34,14 @@ const { PaletteAirgapProvider } = require("./paletteAirgapProvider") as typeof i
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { serveWithDetailedDiff } = require("./diffService") as typeof import("./diffService");
 
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { routeUncaughtErrors } = require("./constructScope") as typeof import("./constructScope");
+
 const provider = new PaletteAirgapProvider();
-// The SDK's Diff handler drops the detailed diff: ours answers Diff (./diffService).
-serveWithDetailedDiff((id, urn, olds, news) => provider.diff(id, urn, olds, news), () => main(provider, args)).catch((error: Error) => {
+// The SDK's Diff handler drops the detailed diff: ours answers Diff (./diffService). The SDK's
+// handlers of unhandled errors answer every Construct in flight with any of them: ours route an
+// error to the Construct it came from (./constructScope).
+routeUncaughtErrors(() => serveWithDetailedDiff((id, urn, olds, news) => provider.diff(id, urn, olds, news), () => main(provider, args))).catch((error: Error) => {
     console.error(`palette-airgap plugin: ${error.stack ?? error.message}`);
     process.exit(1);
 });

@@ -12,6 +12,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { DiffResult, ResourceProvider } from "../components/resourceProvider";
 import { COMPONENTS } from "./components";
+import { runConstruct } from "./constructScope";
 import { CUSTOM_RESOURCES, type CustomResourceType } from "./customResources";
 import { packageSchema } from "./schema/packageSchema";
 import { concealProperties, revealProperties } from "./wire";
@@ -57,8 +58,11 @@ export class PaletteAirgapProvider implements pulumi.provider.Provider {
         if (!construct) {
             throw new Error(`${PACKAGE_NAME}: unknown component type "${type}"; this plugin constructs ${[...COMPONENTS.keys()].join(", ")}`);
         }
-        const { resource, state } = await construct(name, inputs, options);
-        return { urn: resource.urn, state };
+        // In its own scope: a child failing late fails this Construct only, and nothing more of it is registered (./constructScope).
+        return runConstruct(`${type} ${name}`, async () => {
+            const { resource, state } = await construct(name, inputs, options);
+            return { urn: resource.urn, state };
+        });
     }
 
     async check(urn: string, olds: any, news: any): Promise<pulumi.provider.CheckResult> {

@@ -342,6 +342,28 @@ export class PluginProcess {
         });
     }
 
+    /**
+     * Construct as the engine sends it for a program in another language: the component `type`
+     * named `name` with `inputs` (secrets as the wire's secret objects), its children registered
+     * with the resource monitor at `monitor`. Not a preview: the monitor's outputs are known.
+     */
+    construct(type: string, name: string, inputs: Props, monitor: string): Promise<PluginCall<{ urn: string; state: Props }>> {
+        return this.logged(async () => {
+            const request = new providerProto.ConstructRequest();
+            request.setProject("palette-airgap");
+            request.setStack("test");
+            request.setDryrun(false);
+            request.setParallel(4);
+            request.setMonitorendpoint(monitor);
+            request.setType(type);
+            request.setName(name);
+            request.setInputs(Struct.fromJavaScript(inputs));
+            const response = await this.unary<any>("construct", request);
+            const wire = response.getState()?.toJavaScript() ?? {};
+            return { result: { urn: response.getUrn(), state: unwrapSecrets(wire) as Props }, wire };
+        });
+    }
+
     delete(type: string, name: string, id: string, properties: Props): Promise<PluginCall<void>> {
         return this.logged(async () => {
             const request = new providerProto.DeleteRequest();
