@@ -5,7 +5,8 @@
  * engine. What a program in another language sees:
  * - a component whose child fails late (the file server's manifests zip gone once the setup run
  *   reported it) fails with that error and registers nothing after it;
- * - the next Construct in the same plugin process gets its own result, not the failed one's error.
+ * - the next Construct in the same plugin process gets its own result, not the failed one's error;
+ * - with PALETTE_AIRGAP_SKIP_PREFLIGHT=1 the "preflight skipped" warning reaches the engine's log.
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -17,6 +18,8 @@ import { wireSecret } from "../support/secretWire";
 
 const AIRGAP_ENVIRONMENT = "palette-airgap:index:AirgapEnvironment";
 const TEMPLATES_FOLDER = "palette-airgap:vsphere:TemplatesFolder";
+/** The engine's LogSeverity.WARNING. */
+const WARNING = 2;
 /** Long enough for every registration the plugin still had pending to arrive (they take milliseconds here). */
 const QUIET_MS = 1500;
 
@@ -104,6 +107,33 @@ describe("provider plugin: Construct over gRPC, against a stand-in resource moni
             assert.strictEqual(result.urn, `urn:pulumi:test::palette-airgap::${TEMPLATES_FOLDER}::after-the-failure`);
             assert.strictEqual(result.state.inventoryPath, "/dc-lab/vm/spectro-templates");
             assert.ok(!monitor.registrations.some((registration) => registration.name.startsWith("again-fileserver-vm")), "the failed Construct's VM was registered");
+        });
+    });
+
+    describe("log messages of a component", function () {
+        let plugin: PluginProcess;
+        let monitor: FakeMonitor;
+
+        before(async function () {
+            const zip = path.join(dir, "spectro-manifests-1732550000.zip");
+            fs.writeFileSync(zip, "stand-in manifests zip");
+            monitor = await FakeMonitor.start({ outputs: providerOutputs(zip) });
+            plugin = await PluginProcess.start({ env: { PATH: process.env.PATH, HOME: process.env.HOME, PALETTE_AIRGAP_SKIP_PREFLIGHT: "1" } });
+        });
+
+        after(async function () {
+            await plugin?.stop();
+            await monitor?.stop();
+        });
+
+        it("PALETTE_AIRGAP_SKIP_PREFLIGHT=1: AirgapEnvironment's Construct sends the engine a warning naming the skipped checks and how to turn them back on", async function () {
+            const { result } = await plugin.construct(AIRGAP_ENVIRONMENT, "palette", environmentInputs(dir), monitor.address);
+            assert.strictEqual(result.urn, `urn:pulumi:test::palette-airgap::${AIRGAP_ENVIRONMENT}::palette`);
+            const warnings = plugin.engine.logs.filter((log) => log.severity === WARNING).map((log) => log.message);
+            assert.deepStrictEqual(
+                warnings.filter((message) => message.startsWith("preflight skipped")),
+                ["preflight skipped (PALETTE_AIRGAP_SKIP_PREFLIGHT=1): tools, disk space, binaries and registry were not checked; unset PALETTE_AIRGAP_SKIP_PREFLIGHT (or set it to 0) to run them again"],
+            );
         });
     });
 });
