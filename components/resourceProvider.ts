@@ -20,12 +20,20 @@ export interface CheckResult<I> {
     readonly failures?: CheckFailure[];
 }
 
+/** How one property changes, as the protocol's PropertyDiff.Kind (ADD, ADD_REPLACE, DELETE, ...). */
+export type PropertyDiffKind = "add" | "add-replace" | "delete" | "delete-replace" | "update" | "update-replace";
+
 export interface DiffResult {
     readonly changes: boolean;
     /** Properties whose change replaces the resource. */
     readonly replaces?: string[];
     /** Delete the old resource before creating its replacement. */
     readonly deleteBeforeReplace?: boolean;
+    /**
+     * Every changed or drifted property and how it changes (./propertyDiff): the plugin sends it
+     * as the protocol's `diffs` and `detailedDiff`, which `pulumi preview` shows per property.
+     */
+    readonly detailedDiff?: Record<string, PropertyDiffKind>;
 }
 
 export interface CreateResult<O> {

@@ -31,7 +31,17 @@ const { main } = require("@pulumi/pulumi/provider/server") as typeof import("@pu
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { PaletteAirgapProvider } = require("./paletteAirgapProvider") as typeof import("./paletteAirgapProvider");
 
-main(new PaletteAirgapProvider(), args).catch((error: Error) => {
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { serveWithDetailedDiff } = require("./diffService") as typeof import("./diffService");
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { routeUncaughtErrors } = require("./constructScope") as typeof import("./constructScope");
+
+const provider = new PaletteAirgapProvider();
+// The SDK's Diff handler drops the detailed diff: ours answers Diff (./diffService). The SDK's
+// handlers of unhandled errors answer every Construct in flight with any of them: ours route an
+// error to the Construct it came from (./constructScope).
+routeUncaughtErrors(() => serveWithDetailedDiff((id, urn, olds, news) => provider.diff(id, urn, olds, news), () => main(provider, args))).catch((error: Error) => {
     console.error(`palette-airgap plugin: ${error.stack ?? error.message}`);
     process.exit(1);
 });

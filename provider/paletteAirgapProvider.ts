@@ -10,8 +10,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import type { ResourceProvider } from "../components/resourceProvider";
+import type { DiffResult, ResourceProvider } from "../components/resourceProvider";
 import { COMPONENTS } from "./components";
+import { runConstruct } from "./constructScope";
 import { CUSTOM_RESOURCES, type CustomResourceType } from "./customResources";
 import { packageSchema } from "./schema/packageSchema";
 import { concealProperties, revealProperties } from "./wire";
@@ -57,8 +58,11 @@ export class PaletteAirgapProvider implements pulumi.provider.Provider {
         if (!construct) {
             throw new Error(`${PACKAGE_NAME}: unknown component type "${type}"; this plugin constructs ${[...COMPONENTS.keys()].join(", ")}`);
         }
-        const { resource, state } = await construct(name, inputs, options);
-        return { urn: resource.urn, state };
+        // In its own scope: a child failing late fails this Construct only, and nothing more of it is registered (./constructScope).
+        return runConstruct(`${type} ${name}`, async () => {
+            const { resource, state } = await construct(name, inputs, options);
+            return { urn: resource.urn, state };
+        });
     }
 
     async check(urn: string, olds: any, news: any): Promise<pulumi.provider.CheckResult> {
@@ -73,7 +77,8 @@ export class PaletteAirgapProvider implements pulumi.provider.Provider {
         });
     }
 
-    async diff(id: string, urn: string, olds: any, news: any): Promise<pulumi.provider.DiffResult> {
+    /** The SDK's DiffResult and, per changed property, its kind (sent on the wire by ./diffService, which the SDK's server would not). */
+    async diff(id: string, urn: string, olds: any, news: any): Promise<DiffResult> {
         return this.serve(urn, "diff", (_type, provider) => provider.diff(id, revealProperties(olds).values, revealProperties(news).values));
     }
 

@@ -9,6 +9,7 @@
  * as well as the observed project, because `delete` and `read` only get the state.
  */
 import { absolutePathProblem } from "../configRules";
+import { PropertyDiffs } from "../propertyDiff";
 import { UNKNOWN_VALUE, type CheckFailure, type CheckResult, type CreateResult, type DiffResult, type ReadResult, type ResourceProvider, type UpdateResult } from "../resourceProvider";
 import { HarborClient, isHarborStatus, normalizeHarborEndpoint, type HarborProjectInfo } from "./harborApi";
 
@@ -117,29 +118,25 @@ export const harborProjectProvider: ResourceProvider<HarborProjectInputs, Harbor
 
     /**
      * Another project name or another Harbor → replacement (delete first: see below). A desired
-     * public flag other than the observed one in state → update. Changed credentials, CA file,
-     * insecure or allowDeleteNonEmpty alone → an update that only rewrites the state.
+     * public flag other than the observed one in state (read() records Harbor's) → update.
+     * Changed credentials, CA file, insecure or allowDeleteNonEmpty alone → an update that only
+     * rewrites the state. Each is named in the detailed diff with its kind.
      */
     async diff(_id: string, olds: HarborProjectOutputs, news: HarborProjectInputs): Promise<DiffResult> {
-        const replaces: string[] = [];
-        if (news.projectName !== olds.projectName) {
-            replaces.push("projectName");
+        const diffs = new PropertyDiffs();
+        for (const key of ["projectName", "endpoint"] as const) {
+            if (news[key] !== olds[key]) diffs.replace(key, olds[key], news[key]);
         }
-        if (news.endpoint !== olds.endpoint) {
-            replaces.push("endpoint");
+        for (const key of ["public", "username", "password", "caFile", "insecure", "allowDeleteNonEmpty"] as const) {
+            const old = olds[key] ?? defaultOf(key);
+            const desired = news[key] ?? defaultOf(key);
+            if (desired !== old) diffs.update(key, old, desired);
         }
-        const updates = (["public", "username", "password", "caFile", "insecure", "allowDeleteNonEmpty"] as const).filter(
-            (key) => (news[key] ?? defaultOf(key)) !== (olds[key] ?? defaultOf(key)),
-        );
-        return {
-            changes: replaces.length > 0 || updates.length > 0,
-            replaces,
-            // Delete before create: a "new" endpoint may be another name of the same Harbor, and
-            // create adopts an existing project of the same name; with create-before-delete the
-            // delete of the old resource would then remove the project just adopted. Deleting
-            // first keeps the non-empty guard between the user and any data loss.
-            deleteBeforeReplace: replaces.length > 0,
-        };
+        // Delete before create: a "new" endpoint may be another name of the same Harbor, and
+        // create adopts an existing project of the same name; with create-before-delete the
+        // delete of the old resource would then remove the project just adopted. Deleting
+        // first keeps the non-empty guard between the user and any data loss.
+        return diffs.result(true);
     },
 
     /**

@@ -33,6 +33,9 @@ import { DEFAULT_LOGIN_TOOL } from "./binaryCommand";
 /** Environment variable that skips the preflight when set to 1 (or true). */
 export const PREFLIGHT_SKIP_ENV = "PALETTE_AIRGAP_SKIP_PREFLIGHT";
 
+/** The end of the "preflight skipped" warning: how to get the checks back. */
+const TURN_BACK_ON = `; unset ${PREFLIGHT_SKIP_ENV} (or set it to 0) to run them again`;
+
 export interface RunPreflightOptions {
     /** Login tool of the runs, which must be on PATH (config loginTool). Default "oras". */
     loginTool?: LoginTool;
@@ -69,7 +72,7 @@ export async function runPreflight(
 ): Promise<PreflightOutcome> {
     const env = options.env ?? process.env;
     if (/^(1|true|yes)$/i.test(env[PREFLIGHT_SKIP_ENV] ?? "")) {
-        await (options.warn ?? warnThroughEngine)(`preflight skipped (${PREFLIGHT_SKIP_ENV}=${env[PREFLIGHT_SKIP_ENV]}): tools, disk space, binaries and registry were not checked`);
+        await (options.warn ?? warnThroughEngine)(`preflight skipped (${PREFLIGHT_SKIP_ENV}=${env[PREFLIGHT_SKIP_ENV]}): tools, disk space, binaries and registry were not checked${TURN_BACK_ON}`);
         return "skipped";
     }
     const { registry, setup } = settings;
@@ -120,7 +123,7 @@ export async function runFileServerPreflight(
 ): Promise<PreflightOutcome> {
     const env = options.env ?? process.env;
     if (/^(1|true|yes)$/i.test(env[PREFLIGHT_SKIP_ENV] ?? "")) {
-        await (options.warn ?? warnThroughEngine)(`preflight skipped (${PREFLIGHT_SKIP_ENV}=${env[PREFLIGHT_SKIP_ENV]}): the file server's tools and TLS files were not checked`);
+        await (options.warn ?? warnThroughEngine)(`preflight skipped (${PREFLIGHT_SKIP_ENV}=${env[PREFLIGHT_SKIP_ENV]}): the file server's tools and TLS files were not checked${TURN_BACK_ON}`);
         return "skipped";
     }
     const problems = await fileServerProblems({ fileServerOverSsh: fileServerOverSsh(fileServer), pemFiles: pemFilesOf({ fileServer }), pathEnv: options.pathEnv });
@@ -151,9 +154,12 @@ function pemFilesOf(settings: Pick<Parameters<typeof runPreflight>[0], "vsphere"
 /**
  * A warning for the user running Pulumi. Without an engine (the mock engine of the tests) the SDK
  * would print it on the console once per program run: dozens of identical lines in a test run.
+ * "Is there an engine" is getEngine(), not hasEngine(): hasEngine() looks only at the
+ * process-wide client, which a Construct never sets (the SDK keeps each Construct's engine
+ * client in its own runtime store), so under Construct the warning was silently dropped.
  */
 async function warnThroughEngine(message: string): Promise<void> {
-    if (pulumi.runtime.hasEngine()) {
+    if (pulumi.runtime.getEngine() !== undefined) {
         await pulumi.log.warn(message);
     }
 }

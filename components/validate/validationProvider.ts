@@ -19,6 +19,7 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { absolutePathProblem, awsRegionProblem, oneOfProblem, repositoryBaseProblem } from "../configRules";
 import { templateNameProblem } from "../names";
+import { PropertyDiffs } from "../propertyDiff";
 import { isKnown, type CheckFailure, type ResourceProvider } from "../resourceProvider";
 import {
     checkEcrBases,
@@ -119,8 +120,16 @@ export const validationProvider: ResourceProvider<ValidationInputs, ValidationOu
 
     async diff(_id, olds, news) {
         const normalized = withDefaults(news);
-        const changed = INPUT_KEYS.filter((key) => !same(olds[key], normalized[key]));
-        return { changes: changed.length > 0 || olds.passed === false, replaces: [], deleteBeforeReplace: false };
+        const diffs = new PropertyDiffs();
+        for (const key of INPUT_KEYS) {
+            if (!same(olds[key], normalized[key])) diffs.update(key, olds[key], normalized[key]);
+        }
+        if (olds.passed === false) {
+            // The last run (a refresh's read) failed: the update runs the checks again, and the
+            // preview names the outputs that will change, not only "something changed".
+            diffs.update("passed", false, true).update("report", olds.report, olds.report);
+        }
+        return diffs.result(false);
     },
 
     async create(inputs) {

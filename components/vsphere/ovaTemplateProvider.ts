@@ -10,6 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { absolutePathProblem, inventoryPathProblem, oneOfProblem, ovaSourceProblem, serverAddressProblem, sha256Problem } from "../configRules";
 import { templateNameProblem } from "../names";
+import { PropertyDiffs } from "../propertyDiff";
 import { isKnown, type CheckFailure, type ResourceProvider } from "../resourceProvider";
 import {
     destroyTemplate,
@@ -84,21 +85,31 @@ export const ovaTemplateProvider: ResourceProvider<OvaTemplateInputs, OvaTemplat
     },
 
     async diff(_id: string, olds: OvaTemplateOutputs, news: OvaTemplateInputs) {
+        const diffs = new PropertyDiffs();
         // A fingerprint missing on one side (the OVA is not on the machine running this preview) is no evidence of change.
         const fingerprintKnown = Boolean(olds.sourceFingerprint && news.sourceFingerprint);
-        const replaces = REPLACE_ON_CHANGE.filter((key) => !same(olds[key], news[key]) && (key !== "sourceFingerprint" || fingerprintKnown));
-        if (olds.observedOvaSha256 && olds.ovaSha256 && olds.observedOvaSha256 !== olds.ovaSha256) {
-            replaces.push("source"); // the annotation says another OVA now sits behind this name
+        for (const key of REPLACE_ON_CHANGE) {
+            if (!same(olds[key], news[key]) && (key !== "sourceFingerprint" || fingerprintKnown)) diffs.replace(key, olds[key], news[key]);
         }
-        const updates = UPDATE_IN_PLACE.filter((key) => !same(olds[key], news[key]));
-        if (olds.observedName !== undefined && olds.observedName !== news.templateName) updates.push("templateName");
-        if (olds.observedIsTemplate !== undefined && olds.observedIsTemplate !== news.markAsTemplate) updates.push("markAsTemplate");
-        if (olds.observedFolderPath !== undefined && olds.observedFolderPath !== folderInventoryPath(news)) updates.push("folderPath");
-        return {
-            changes: replaces.length > 0 || updates.length > 0,
-            replaces: [...new Set(replaces)],
-            deleteBeforeReplace: false,
-        };
+        for (const key of UPDATE_IN_PLACE) {
+            if (!same(olds[key], news[key])) diffs.update(key, olds[key], news[key]);
+        }
+        // Drift that only read() sees: each observed property is named, and so is the input whose
+        // value the update (or the replacement) restores, so the preview says what moved and what fixes it.
+        if (olds.observedOvaSha256 && olds.ovaSha256 && olds.observedOvaSha256 !== olds.ovaSha256) {
+            // The annotation says another OVA now sits behind this name: import ours again.
+            diffs.replace("observedOvaSha256", olds.observedOvaSha256, olds.ovaSha256).replace("source", olds.source, news.source);
+        }
+        if (olds.observedName !== undefined && olds.observedName !== news.templateName) {
+            diffs.update("observedName", olds.observedName, news.templateName).update("templateName", olds.templateName, news.templateName);
+        }
+        if (olds.observedIsTemplate !== undefined && olds.observedIsTemplate !== news.markAsTemplate) {
+            diffs.update("observedIsTemplate", olds.observedIsTemplate, news.markAsTemplate).update("markAsTemplate", olds.markAsTemplate, news.markAsTemplate);
+        }
+        if (olds.observedFolderPath !== undefined && olds.observedFolderPath !== folderInventoryPath(news)) {
+            diffs.update("observedFolderPath", olds.observedFolderPath, folderInventoryPath(news)).update("folderPath", olds.folderPath, news.folderPath);
+        }
+        return diffs.result(false);
     },
 
     async create(inputs: OvaTemplateInputs) {

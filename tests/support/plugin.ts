@@ -96,6 +96,22 @@ export class StandInEngine {
 
 export type DiffChanges = "none" | "some" | "unknown";
 
+/** The protocol's PropertyDiff.Kind, by name. */
+export type PropertyDiffKindName = "ADD" | "ADD_REPLACE" | "DELETE" | "DELETE_REPLACE" | "UPDATE" | "UPDATE_REPLACE";
+const PROPERTY_DIFF_KINDS: PropertyDiffKindName[] = ["ADD", "ADD_REPLACE", "DELETE", "DELETE_REPLACE", "UPDATE", "UPDATE_REPLACE"];
+
+/** A DiffResponse as the engine reads it. */
+export interface DiffCallResult {
+    changes: DiffChanges;
+    replaces: string[];
+    deleteBeforeReplace: boolean;
+    /** The changed properties (`diffs`). */
+    diffs: string[];
+    /** Each changed property's kind (`detailedDiff`). */
+    detailedDiff: Record<string, PropertyDiffKindName>;
+    hasDetailedDiff: boolean;
+}
+
 /** A call's result with the values as they came over the wire, and what the plugin logged meanwhile. */
 export interface PluginCall<T> {
     /** The result with secrets unwrapped. */
@@ -264,7 +280,7 @@ export class PluginProcess {
         });
     }
 
-    diff(type: string, name: string, id: string, olds: Props, news: Props): Promise<PluginCall<{ changes: DiffChanges; replaces: string[]; deleteBeforeReplace: boolean }>> {
+    diff(type: string, name: string, id: string, olds: Props, news: Props): Promise<PluginCall<DiffCallResult>> {
         return this.logged(async () => {
             const request = new providerProto.DiffRequest();
             request.setId(id);
@@ -274,7 +290,15 @@ export class PluginProcess {
             request.setOldInputs(Struct.fromJavaScript(news));
             const response = await this.unary<any>("diff", request);
             const changes = ({ 0: "unknown", 1: "none", 2: "some" } as Record<number, DiffChanges>)[response.getChanges()];
-            return { result: { changes, replaces: response.getReplacesList(), deleteBeforeReplace: response.getDeletebeforereplace() }, wire: {} };
+            const detailedDiff: Record<string, PropertyDiffKindName> = {};
+            response.getDetaileddiffMap().forEach((property: any, key: string) => (detailedDiff[key] = PROPERTY_DIFF_KINDS[property.getKind()]));
+            return {
+                result: {
+                    changes, replaces: response.getReplacesList(), deleteBeforeReplace: response.getDeletebeforereplace(),
+                    diffs: response.getDiffsList(), detailedDiff, hasDetailedDiff: response.getHasdetaileddiff(),
+                },
+                wire: {},
+            };
         });
     }
 
@@ -315,6 +339,28 @@ export class PluginProcess {
             const response = await this.unary<any>("update", request);
             const wire = response.getProperties()?.toJavaScript() ?? {};
             return { result: { outs: unwrapSecrets(wire) as Props }, wire };
+        });
+    }
+
+    /**
+     * Construct as the engine sends it for a program in another language: the component `type`
+     * named `name` with `inputs` (secrets as the wire's secret objects), its children registered
+     * with the resource monitor at `monitor`. Not a preview: the monitor's outputs are known.
+     */
+    construct(type: string, name: string, inputs: Props, monitor: string): Promise<PluginCall<{ urn: string; state: Props }>> {
+        return this.logged(async () => {
+            const request = new providerProto.ConstructRequest();
+            request.setProject("palette-airgap");
+            request.setStack("test");
+            request.setDryrun(false);
+            request.setParallel(4);
+            request.setMonitorendpoint(monitor);
+            request.setType(type);
+            request.setName(name);
+            request.setInputs(Struct.fromJavaScript(inputs));
+            const response = await this.unary<any>("construct", request);
+            const wire = response.getState()?.toJavaScript() ?? {};
+            return { result: { urn: response.getUrn(), state: unwrapSecrets(wire) as Props }, wire };
         });
     }
 
