@@ -13,19 +13,32 @@ if [ -z "$stack" ] || [ ! -f "stacks/Pulumi.${stack}.yaml" ]; then
 fi
 shift
 
-command -v pulumi >/dev/null || { echo "The Pulumi CLI is not installed: see README 'Bringing Pulumi into the air gap'." >&2; exit 1; }
+# The CLI on PATH, else the one scripts/pulumi-toolchain.sh built from Go modules in this checkout.
+if ! command -v pulumi >/dev/null && [ -x .tools/pulumi/bin/pulumi ]; then
+  PATH="$PWD/.tools/pulumi/bin:$PATH"
+fi
+command -v pulumi >/dev/null || { echo "The Pulumi CLI is not installed: see README 'Bringing Pulumi into the air gap' (or build it: ./scripts/pulumi-toolchain.sh)." >&2; exit 1; }
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
 
-# Every resource plugin the program uses, at the version the installed SDK (or our vSphere
-# wrappers) asks for; PULUMI_SKIP_PLUGIN_CHECK=1 skips this check.
+# Every resource plugin this stack uses, at the version the installed SDK (or our vSphere
+# wrappers) asks for: vsphere and command always, aws for an ECR registry, docker for a docker-mode
+# file server (a plugin the stack never loads need not be installed). PULUMI_SKIP_PLUGIN_CHECK=1
+# skips this check.
 required_plugins() {
-  for sdk in aws command docker; do
-    node -p "'$sdk ' + require('@pulumi/$sdk/package.json').version"
-  done
-  echo "vsphere $(sed -n 's/^export const VSPHERE_PROVIDER_VERSION = "\(.*\)";/\1/p' components/vsphere/vsphereSdk.ts)"
+  node -e '
+    const fs = require("fs");
+    const config = require("yaml").parse(fs.readFileSync(process.argv[1], "utf8"))?.config ?? {};
+    const value = (key) => String(config[`palette-airgap:${key}`] ?? "");
+    const sdk = (name) => `${name} ${require(`@pulumi/${name}/package.json`).version}`;
+    const vsphere = /export const VSPHERE_PROVIDER_VERSION = "(.*)";/.exec(fs.readFileSync("components/vsphere/vsphereSdk.ts", "utf8"))[1];
+    const plugins = [`vsphere ${vsphere}`, sdk("command")];
+    if (value("registryKind") === "ecr") plugins.push(sdk("aws"));
+    if (value("fileServerMode") === "docker") plugins.push(sdk("docker"));
+    console.log(plugins.join("\n"));
+  ' "stacks/Pulumi.${stack}.yaml"
 }
 if [ "${PULUMI_SKIP_PLUGIN_CHECK:-}" != "1" ]; then
   installed=$(pulumi plugin ls 2>/dev/null || true)
