@@ -12,6 +12,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import { PluginProcess, PROJECT_ROOT } from "../tests/support/plugin";
+import { median } from "./stats";
 
 interface Sample {
     startupMs: number;
@@ -56,11 +57,6 @@ async function pluginSample(): Promise<Sample> {
     }
 }
 
-const median = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 const min = (values: number[]) => Math.min(...values);
 
 async function main(): Promise<void> {

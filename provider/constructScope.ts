@@ -20,7 +20,11 @@
  * Errors outside any Construct go to the SDK's own handlers as before.
  */
 import { AsyncLocalStorage } from "async_hooks";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+
+// The SDK's index is loaded at the first Construct, not when the plugin starts (bench/PLUGIN-START.md).
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const sdk = () => require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
 
 /* eslint-disable @typescript-eslint/no-var-requires */
 /** The SDK's per-Construct runtime state (runtime/state.js): the monitor client lives in `settings.monitor`. */
@@ -104,7 +108,7 @@ export async function runConstruct<T extends { urn: pulumi.Input<string>; state:
 async function complete<T extends { urn: pulumi.Input<string>; state: pulumi.Inputs }>(build: () => Promise<T>): Promise<T> {
     const result = await build();
     // A late failure in the outputs is this Construct's error, reported before it answers.
-    await (pulumi.output({ urn: result.urn, state: result.state }) as unknown as { promise(): Promise<unknown> }).promise();
+    await (sdk().output({ urn: result.urn, state: result.state }) as unknown as { promise(): Promise<unknown> }).promise();
     await runtimeSettings.waitForRPCs();
     return result;
 }
@@ -137,7 +141,7 @@ export function routeUncaughtErrors<T>(start: () => Promise<T>): Promise<T> {
                 scope.fail(failure);
             } else if (!scope.error) {
                 // Answered with a result, then failed: the engine can no longer get it as the answer.
-                void pulumi.log.error(`${scope.label}: failed after it had answered: ${failure.message}`);
+                void sdk().log.error(`${scope.label}: failed after it had answered: ${failure.message}`);
             }
             // A failed scope's further rejections (the refused registrations) are its own echoes.
         });

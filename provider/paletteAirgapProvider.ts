@@ -9,13 +9,21 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
+// Types only: the SDK's index loads all of it (about 1 s and 60 MiB), which the plugin must not
+// pay before it prints its port (the engine starts it on every preview; bench/PLUGIN-START.md).
+// The components (Construct, with its per-call scope) and the schema load at their first call.
+import type * as pulumi from "@pulumi/pulumi";
 import type { DiffResult, ResourceProvider } from "../components/resourceProvider";
-import { COMPONENTS } from "./components";
-import { runConstruct } from "./constructScope";
 import { CUSTOM_RESOURCES, type CustomResourceType } from "./customResources";
-import { packageSchema } from "./schema/packageSchema";
 import { concealProperties, revealProperties } from "./wire";
+
+/* eslint-disable @typescript-eslint/no-var-requires */
+const lazy = {
+    components: () => require("./components") as typeof import("./components"),
+    packageSchema: () => require("./schema/packageSchema") as typeof import("./schema/packageSchema"),
+    constructScope: () => require("./constructScope") as typeof import("./constructScope"),
+};
+/* eslint-enable @typescript-eslint/no-var-requires */
 
 export const PACKAGE_NAME = "palette-airgap";
 
@@ -49,17 +57,18 @@ export class PaletteAirgapProvider implements pulumi.provider.Provider {
 
     /** The package schema (Pulumi's package metaschema), built from the typed specs of every resource and component. */
     async getSchema(): Promise<string> {
-        return JSON.stringify(packageSchema(this.version));
+        return JSON.stringify(lazy.packageSchema().packageSchema(this.version));
     }
 
     /** Builds a component for a program in another language; its children are registered with the engine from here. */
     async construct(name: string, type: string, inputs: pulumi.Inputs, options: pulumi.ComponentResourceOptions): Promise<pulumi.provider.ConstructResult> {
+        const { COMPONENTS } = lazy.components();
         const construct = COMPONENTS.get(type);
         if (!construct) {
             throw new Error(`${PACKAGE_NAME}: unknown component type "${type}"; this plugin constructs ${[...COMPONENTS.keys()].join(", ")}`);
         }
         // In its own scope: a child failing late fails this Construct only, and nothing more of it is registered (./constructScope).
-        return runConstruct(`${type} ${name}`, async () => {
+        return lazy.constructScope().runConstruct(`${type} ${name}`, async () => {
             const { resource, state } = await construct(name, inputs, options);
             return { urn: resource.urn, state };
         });

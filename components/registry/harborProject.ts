@@ -11,6 +11,7 @@
  *     }, { parent: this });
  */
 import * as pulumi from "@pulumi/pulumi";
+import { HARBOR_PROJECT_TOKEN } from "../customResourceTokens";
 
 export interface HarborProjectArgs {
     /** Harbor host[:port]; https://host[:port] is accepted, http:// is refused. Required (registryEndpoint). */
@@ -31,7 +32,8 @@ export interface HarborProjectArgs {
     allowDeleteNonEmpty?: pulumi.Input<boolean | undefined>;
 }
 
-export const HARBOR_PROJECT_TOKEN = "palette-airgap:registry:HarborProject";
+// Declared where the plugin can read it without loading this module (and the SDK).
+export { HARBOR_PROJECT_TOKEN };
 
 export class HarborProject extends pulumi.CustomResource {
     /** Harbor's numeric project id. */

@@ -22,6 +22,7 @@
  *     }, { parent: this, dependsOn: [fileServer, setup, packs, template] });
  */
 import * as pulumi from "@pulumi/pulumi";
+import { VALIDATION_RUN_TOKEN } from "../customResourceTokens";
 import type { RegistrySettings } from "../config";
 import type { ValidationRegistryKind } from "./validationProvider";
 
@@ -198,7 +199,8 @@ export function validationRegistry(registry: RegistrySettings): ValidationRegist
     };
 }
 
-export const VALIDATION_RUN_TOKEN = "palette-airgap:validate:ValidationRun";
+// Declared where the plugin can read it without loading this module (and the SDK).
+export { VALIDATION_RUN_TOKEN };
 
 /** The custom resource `palette-airgap:validate:ValidationRun`, served by the provider plugin. */
 export class ValidationRun extends pulumi.CustomResource {

@@ -16,7 +16,7 @@
  * report line or error.
  */
 import * as crypto from "crypto";
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "../pulumiLog";
 import { absolutePathProblem, awsRegionProblem, oneOfProblem, repositoryBaseProblem } from "../configRules";
 import { templateNameProblem } from "../names";
 import { PropertyDiffs } from "../propertyDiff";

@@ -6,6 +6,7 @@
  */
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
+import { OVA_TEMPLATE_IMPORT_TOKEN } from "../customResourceTokens";
 import { ovaTemplateName } from "../names";
 import type { OvfDiskProvisioning } from "./vimTypes";
 
@@ -104,7 +105,8 @@ type OvaTemplateImportArgs = { [K in keyof Omit<OvaTemplateArgs, "sha256" | "dis
     diskProvisioning: pulumi.Input<OvfDiskProvisioning>;
 };
 
-export const OVA_TEMPLATE_IMPORT_TOKEN = "palette-airgap:vsphere:OvaTemplateImport";
+// Declared where the plugin can read it without loading this module (and the SDK).
+export { OVA_TEMPLATE_IMPORT_TOKEN };
 
 /** The custom resource `palette-airgap:vsphere:OvaTemplateImport`, served by the provider plugin. */
 export class OvaTemplateImport extends pulumi.CustomResource {

@@ -7,7 +7,7 @@
  * with it, so `pulumi preview --refresh` shows a template that is gone, renamed, moved out of
  * its folder, no longer a template, or holding another OVA.
  */
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "../pulumiLog";
 import { absolutePathProblem, inventoryPathProblem, oneOfProblem, ovaSourceProblem, serverAddressProblem, sha256Problem } from "../configRules";
 import { templateNameProblem } from "../names";
 import { PropertyDiffs } from "../propertyDiff";

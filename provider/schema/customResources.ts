@@ -3,10 +3,8 @@
  * receives and the outputs their Create/Read/Update return (see spec.ts).
  */
 import type { HarborProjectInputs, HarborProjectOutputs } from "../../components/registry/harborProjectProvider";
-import { HARBOR_PROJECT_TOKEN } from "../../components/registry/harborProject";
-import { VALIDATION_RUN_TOKEN } from "../../components/validate/validation";
+import { HARBOR_PROJECT_TOKEN, OVA_TEMPLATE_IMPORT_TOKEN, VALIDATION_RUN_TOKEN } from "../../components/customResourceTokens";
 import type { ValidationInputs, ValidationOutputs } from "../../components/validate/validationProvider";
-import { OVA_TEMPLATE_IMPORT_TOKEN } from "../../components/vsphere/ovaTemplate";
 import type { OVA_TEMPLATE_DEFAULTS, OvaTemplateInputs, OvaTemplateOutputs } from "../../components/vsphere/ovaTemplateProvider";
 import { typeRef, type PropertiesOf, type ResourceSpec } from "./spec";
 

@@ -4,6 +4,7 @@
  */
 import { COMPONENT_SPECS, ENUMS, OBJECT_TYPES } from "./components";
 import { CUSTOM_RESOURCE_SPECS } from "./customResources";
+import { packageDependencies } from "./dependencies";
 import type { PropertySpec, ResourceSpec } from "./spec";
 
 type Properties = Record<string, PropertySpec & { required?: boolean }>;
@@ -69,6 +70,7 @@ export function packageSchema(version: string): Record<string, unknown> {
         keywords: ["pulumi", "vsphere", "palette", "spectrocloud", "airgap", "harbor", "ecr", "category/infrastructure", "kind/component"],
         license: "Apache-2.0",
         publisher: "palette-airgap",
+        dependencies: packageDependencies(),
         provider: { description: "The palette-airgap provider: no configuration; every connection setting is an input of the resource that uses it." },
         types,
         resources,

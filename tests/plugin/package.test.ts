@@ -44,6 +44,54 @@ describe("npm run package: the plugin tarball", function () {
         assert.ok(!names.some((name) => /^\.\/(components|provider|tests|index\.ts)/.test(name ?? "") || (name?.startsWith("./dist/") && name.endsWith(".ts") && !name.endsWith(".d.ts"))), "our TypeScript sources are in the tarball");
     });
 
+    it("holds regular files and directories only: no symlinks (node_modules/.bin), which Pulumi CLIs before 3.247 refuse to install", function () {
+        const entries = execFileSync("tar", ["-tzvf", tarball], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 }).split("\n").filter((line) => line !== "");
+        const others = entries.filter((line) => !/^[-d]/.test(line));
+        assert.deepStrictEqual(others.slice(0, 10), [], `${others.length} entries are neither regular files nor directories`);
+        assert.ok(!entries.some((line) => /\/\.bin(\/|$)/.test(line)), "a node_modules/.bin folder is in the tarball");
+    });
+
+    it("holds no dev dependency (TypeScript, ts-node, mocha, @types), even where a production package names one as an optional peer", function () {
+        const names = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 }).split("\n");
+        const manifest = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8"));
+        const lock = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package-lock.json"), "utf8"));
+        // Our dev dependencies, and whatever the lock file says only they (or an optional peer) need, by their place in node_modules.
+        const devOnly = new Set<string>([
+            ...Object.keys(manifest.devDependencies).map((name) => `node_modules/${name}`),
+            ...Object.entries<{ dev?: boolean; devOptional?: boolean }>(lock.packages)
+                .filter(([location, meta]) => location !== "" && (meta.dev || meta.devOptional))
+                .map(([location]) => location),
+        ]);
+        for (const expected of ["typescript", "ts-node", "mocha", "@types/mocha"]) assert.ok(devOnly.has(`node_modules/${expected}`), `${expected} is not dev-only by the lock file`);
+        const found = new Set<string>();
+        for (const name of names) {
+            const location = /^\.\/((?:node_modules\/(?:@[^/]+\/)?[^/]+\/)+)/.exec(name)?.[1].replace(/\/$/, "");
+            if (location && (devOnly.has(location) || /(^|\/)node_modules\/@types\//.test(location))) found.add(location);
+        }
+        assert.deepStrictEqual([...found], []);
+        assert.ok(!names.some((name) => name.startsWith("./node_modules/") && /\.d\.[cm]?ts$/.test(name)), "type declarations of dependencies are in the tarball");
+    });
+
+    it("is at most 16 MiB (11 MiB measured 2026-12-07; 27.5 MiB when it held TypeScript, ts-node and the type declarations)", function () {
+        const size = fs.statSync(tarball).size;
+        assert.ok(size <= 16 * 1024 * 1024, `the tarball is ${(size / 1024 / 1024).toFixed(1)} MiB`);
+    });
+
+    it("unpacked into a directory with no node_modules above it, the code Construct loads (components, @pulumi/aws, @pulumi/command, @pulumi/docker) resolves and loads", function () {
+        const pluginDir = path.join(work, "unpacked-construct");
+        fs.mkdirSync(pluginDir, { recursive: true });
+        execFileSync("tar", ["-xzf", tarball, "-C", pluginDir]);
+        for (let dir = path.dirname(pluginDir); path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+            assert.ok(!fs.existsSync(path.join(dir, "node_modules")), `${dir} holds a node_modules the unpacked plugin could load from`);
+        }
+        const script = `
+            for (const module of ["./dist/components/airgapEnvironment.js", "./dist/provider/components.js", "@pulumi/aws", "@pulumi/command", "@pulumi/docker"]) require(module);
+            const outside = Object.keys(require.cache).filter((file) => !file.startsWith(${JSON.stringify(pluginDir + path.sep)}));
+            console.log(JSON.stringify(outside));`;
+        const outside = JSON.parse(execFileSync(process.execPath, ["-e", script], { cwd: pluginDir, env: { PATH: process.env.PATH }, encoding: "utf8" }));
+        assert.deepStrictEqual(outside, [], "modules loaded from outside the unpacked plugin");
+    });
+
     it("unpacked elsewhere (as pulumi plugin install does), the executable starts and serves the schema at its version", async function () {
         const pluginDir = path.join(work, "home", ".pulumi", "plugins", `resource-palette-airgap-v${version}`);
         fs.mkdirSync(pluginDir, { recursive: true });

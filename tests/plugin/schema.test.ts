@@ -4,9 +4,12 @@
  * default, uses enums for the closed sets, and marks the secrets.
  */
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { CONFIG_KEYS, SECTION_KEYS } from "../../components/configKeys";
+import { VSPHERE_PROVIDER_VERSION } from "../../components/vsphere/vsphereSdk";
 import { packageMetaschemaValidator } from "../support/packageSchema";
-import { PluginProcess } from "../support/plugin";
+import { PluginProcess, PROJECT_ROOT } from "../support/plugin";
 import { requireSharedFile } from "../support/sharedFiles";
 
 type Json = Record<string, any>;
@@ -32,6 +35,12 @@ describe("provider plugin: GetSchema", function () {
         broken.resources["palette-airgap:index:AirgapEnvironment"].inputProperties.registryKind = { type: "strin" };
         assert.strictEqual(validate(broken), false, "a property of an unknown type must be refused");
         assert.strictEqual(validate({ ...schema, name: "palette airgap" }), false, "a package name with a space must be refused");
+    });
+
+    it("declares the provider plugins its components register resources of (dependencies): vSphere at VSPHERE_PROVIDER_VERSION, Command, Docker and AWS at the locked SDK versions", function () {
+        const lock = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package-lock.json"), "utf8"));
+        const sdk = (name: string) => ({ name, version: lock.packages[`node_modules/@pulumi/${name}`].version });
+        assert.deepStrictEqual(schema.dependencies, [{ name: "vsphere", version: VSPHERE_PROVIDER_VERSION }, sdk("command"), sdk("docker"), sdk("aws")]);
     });
 
     it("is the palette-airgap package at the plugin's version, with the three custom resources and the components", async function () {

@@ -6,7 +6,7 @@
  * also from the SDK's stubs) receives what the plugin logs, as `pulumi up` would show it.
  *
  * The plugin runs the compiled JavaScript in dist/: `ensurePluginBuilt()` runs `npm run build`
- * when dist/ is missing or older than a source file.
+ * when dist/ is missing or stale (scripts/distFreshness.js, which the executable also applies).
  */
 import { spawn, spawnSync, type ChildProcess } from "child_process";
 import * as fs from "fs";
@@ -25,40 +25,19 @@ const engineRpc = require("@pulumi/pulumi/proto/engine_grpc_pb");
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 export const PLUGIN_EXECUTABLE = path.join(PROJECT_ROOT, "bin", "pulumi-resource-palette-airgap");
-const COMPILED_ENTRY = path.join(PROJECT_ROOT, "dist", "provider", "main.js");
-const SOURCE_DIRS = ["components", "provider"];
+// Plain JavaScript shared with the plugin executable and `npm run build`.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const distFreshness = require("../../scripts/distFreshness.js") as { staleReason(root: string): string | undefined };
 
 type Props = Record<string, any>;
 
-/** Builds dist/ (npm run build) unless it is newer than every source file the plugin runs. */
+/** Builds dist/ (npm run build) unless it is fresh by the rule the plugin executable itself applies (scripts/distFreshness.js). */
 export function ensurePluginBuilt(): void {
-    const newestSource = Math.max(
-        fs.statSync(path.join(PROJECT_ROOT, "index.ts")).mtimeMs,
-        ...SOURCE_DIRS.flatMap((dir) => listTs(path.join(PROJECT_ROOT, dir)).map((file) => fs.statSync(file).mtimeMs)),
-    );
-    if (fs.existsSync(COMPILED_ENTRY) && fs.statSync(COMPILED_ENTRY).mtimeMs >= newestSource && builtCompletely(newestSource)) {
-        return;
-    }
+    if (distFreshness.staleReason(PROJECT_ROOT) === undefined) return;
     const build = spawnSync("npm", ["run", "build"], { cwd: PROJECT_ROOT, encoding: "utf8" });
     if (build.status !== 0) {
         throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
     }
-}
-
-function builtCompletely(newestSource: number): boolean {
-    return SOURCE_DIRS.every((dir) =>
-        listTs(path.join(PROJECT_ROOT, dir)).every((file) => {
-            const compiled = path.join(PROJECT_ROOT, "dist", path.relative(PROJECT_ROOT, file)).replace(/\.ts$/, ".js");
-            return fs.existsSync(compiled) && fs.statSync(compiled).mtimeMs >= Math.min(newestSource, fs.statSync(file).mtimeMs);
-        }),
-    );
-}
-
-function listTs(dir: string): string[] {
-    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-        const full = path.join(dir, entry.name);
-        return entry.isDirectory() ? listTs(full) : entry.name.endsWith(".ts") ? [full] : [];
-    });
 }
 
 /** One message the plugin sent to the engine's Log service. */
