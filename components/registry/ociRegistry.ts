@@ -117,7 +117,7 @@ export class OciRegistry extends pulumi.ComponentResource {
      */
     public readonly imagePassword?: pulumi.Output<string>;
     /** What every setup and pack run needs from the registries: spread into AirgapSetup/PackUploads args. */
-    public readonly runArgs: Pick<BinaryRunArgs, "setupTarget" | "logins" | "caFile" | "insecure" | "password" | "imagePassword">;
+    public readonly runArgs: Pick<BinaryRunArgs, "setupTarget" | "logins" | "caFile" | "insecure" | "password" | "imagePassword" | "destinations">;
     /** harbor: the projects, each on its own registry where that registry is a Harbor. */
     public readonly harborProjects?: { packs?: HarborProject; images?: HarborProject };
     /** ecr: what was created. */
@@ -174,6 +174,9 @@ export class OciRegistry extends pulumi.ComponentResource {
         this.imageInsecure = pulumi.output(images?.insecure ?? false);
         this.imageUsername = images?.username;
         this.imagePassword = registry.kind !== "ecr" && registry.images ? registry.images.password : undefined;
+        const created = [this.harborProjects?.packs, this.harborProjects?.images, this.ecr?.packRepository, this.ecr?.imageRepository, this.ecr?.publicImageRepository]
+            .filter((resource): resource is NonNullable<typeof resource> => resource !== undefined)
+            .map((resource) => resource.id);
         this.runArgs = {
             setupTarget: this.setupTarget,
             logins: this.logins,
@@ -181,6 +184,7 @@ export class OciRegistry extends pulumi.ComponentResource {
             insecure: this.insecure,
             password: this.password,
             imagePassword: this.imagePassword,
+            ...(created.length > 0 ? { destinations: pulumi.all(created) } : {}),
         };
         this.registerOutputs({
             kind: this.kind,

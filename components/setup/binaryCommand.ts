@@ -7,9 +7,10 @@
  *  - the registry password reaches the script only through the Command's `environment`, as a
  *    secret, under REGISTRY_PASSWORD_ENV; the script text never holds it (it is a command-line
  *    argument of bash and it is stored in plain state);
- *  - `triggers` = [sha256 of the binary's content, the setup target as canonical JSON]: a changed
- *    binary (same path, new content) or a changed target replaces the Command, which runs the
- *    upload again; an unchanged stack has identical inputs and never re-runs;
+ *  - `triggers` = [sha256 of the binary's content, the setup target as canonical JSON, the ids of
+ *    the destinations created for it]: a changed binary (same path, new content), a changed
+ *    target, or a Harbor project / ECR repository deleted and created again (empty) replaces the
+ *    Command, which runs the upload again; an unchanged stack has identical inputs and never re-runs;
  *  - `addPreviousOutputInEnv: false`: otherwise the provider passes the previous run's whole
  *    stdout (the binary's log, easily more than Linux's 128 KiB limit for one environment string)
  *    to the next run as PULUMI_COMMAND_STDOUT, and exec fails with E2BIG;
@@ -57,6 +58,12 @@ export interface BinaryRunArgs {
     password?: pulumi.Input<string>;
     /** Password of a separate images registry (OciRegistry.imagePassword, config imageRegistryPassword), kept secret. Required when a login reads IMAGE_REGISTRY_PASSWORD_ENV; default none. */
     imagePassword?: pulumi.Input<string>;
+    /**
+     * Ids of what the binaries push into (Harbor projects, ECR repositories: OciRegistry.destinations).
+     * A part of the triggers: a destination deleted and created again (empty) runs the binaries
+     * again, so `pulumi up --refresh` refills it. Default: none (a generic registry, nothing created).
+     */
+    destinations?: pulumi.Input<string[]>;
     /** Tool of the password and private-ECR logins: oras, docker or skopeo (config loginTool). Default "oras". */
     loginTool?: LoginTool;
     /** Attempts per binary, each after a fresh login (config setupMaxAttempts). Default 3. */
@@ -176,7 +183,7 @@ export function binaryCommandArgs(spec: BinaryCommandSpec): command.local.Comman
         update: binaryUpdateScript({ label: spec.label, stateDir: spec.stateDir }),
         interpreter: ["/bin/bash", "-c"],
         environment,
-        triggers: [spec.sha256, target.apply(canonicalJson)],
+        triggers: [spec.sha256, target.apply(canonicalJson), ...(args.destinations === undefined ? [] : [args.destinations])],
         addPreviousOutputInEnv: false,
         logging: args.logging ?? DEFAULT_LOGGING,
     };

@@ -12,7 +12,7 @@
  *
  * Each run is the same script as AirgapSetup's (login before each attempt, retries, success is
  * exit 0 and `Setup Completed`; no manifests zip), with triggers = [the pack binary's sha256, the
- * setup target]. Every run waits for `after` (the setup run: it creates the bases and pushes the
+ * setup target, the destinations' ids]. Every run waits for `after` (the setup run: it creates the bases and pushes the
  * core packs), and at most `concurrency` run at once: the commands are chained into that many
  * lanes with dependsOn (pack i waits for pack i-concurrency). Each unpacks under its own
  * directory and logs in with its own DOCKER_CONFIG, so parallel runs never share a login.
