@@ -85,8 +85,10 @@ if [ "$MODE" = setup ]; then
     push "$image_dest/$image"
   done
   stage=$(mktemp -d)
-  mkdir -p "$stage/roar/nickfury"
-  printf 'palette:\n  version: "%s"\n' "$VERSION" >"$stage/roar/nickfury/versions.yaml"
+  mkdir -p "$stage/roar/nickfury/$VERSION"
+  # The documented shape, which `palette ec install` and the validation read.
+  printf 'versions:\n  - version: "%s"\n    filepath: "/roar/nickfury/%s/version.yaml"\n' "$VERSION" "$VERSION" >"$stage/roar/nickfury/versions.yaml"
+  printf 'version: "%s"\n' "$VERSION" >"$stage/roar/nickfury/$VERSION/version.yaml"
   zip_file="$MANIFESTS_DIR/spectro-manifests-$(date +%s%3N).zip"
   (cd "$stage" && zip -qr "$zip_file" roar) || { echo "Error: cannot write $zip_file" >&2; exit 1; }
   rm -rf "$stage"

@@ -327,6 +327,12 @@ export interface HarborStandInOptions {
     swaggerFile: string;
     username: string;
     password: string;
+    /**
+     * A real registry (docker-registry, tests/support/registry.ts) that `/v2/...` is forwarded to,
+     * as one Harbor serves its API and its registry on one endpoint; the registry's own users and
+     * CA are used. Default: none (`/v2/` answers 404).
+     */
+    registry?: { endpoint: string; caFile: string };
 }
 
 /** Faults a test can switch on and off (issue 9: what a faulty Harbor or a proxy in front of it does). */
@@ -379,6 +385,28 @@ export interface HarborStandIn {
 }
 
 const PROJECT_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+
+/** Forwards one registry request (headers, body, streaming both ways) to the registry behind the stand-in. */
+function forwardToRegistry(req: IncomingMessage, res: ServerResponse, registry: { endpoint: string; caFile: string }, onPushed: (repository: string) => void): void {
+    const [hostname, port] = registry.endpoint.split(":");
+    // The Host header stays the stand-in's: the registry builds upload Locations from it.
+    const headers = { ...req.headers };
+    const upstream = https.request(
+        { hostname, port: Number(port), method: req.method, path: req.url, headers, ca: fs.readFileSync(registry.caFile) },
+        (answer) => {
+            // A manifest stored is a repository pushed: Harbor lists it under its project.
+            const pushed = /^\/v2\/(.+)\/manifests\/[^/]+$/.exec(req.url ?? "");
+            if (req.method === "PUT" && answer.statusCode === 201 && pushed) onPushed(pushed[1]);
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+        },
+    );
+    upstream.on("error", (error) => {
+        if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
+        res.end(`stand-in: registry ${registry.endpoint} unreachable: ${error.message}`);
+    });
+    req.pipe(upstream);
+}
 
 /** Starts the stand-in on 127.0.0.1 (ephemeral port). */
 export async function startHarborStandIn(options: HarborStandInOptions): Promise<HarborStandIn> {
@@ -759,6 +787,14 @@ export async function startHarborStandIn(options: HarborStandInOptions): Promise
     }
 
     const server = https.createServer({ key: fs.readFileSync(keyFile), cert: fs.readFileSync(certFile) }, (req, res) => {
+        if (options.registry && /^\/v2(\/|$)/.test(req.url ?? "")) {
+            forwardToRegistry(req, res, options.registry, (repository) => {
+                const [projectName, ...rest] = repository.split("/");
+                const project = standIn.project(projectName);
+                if (project && rest.length > 0 && !project.repositories.includes(rest.join("/"))) project.repositories.push(rest.join("/"));
+            });
+            return;
+        }
         handle(req, res).catch((error) => {
             standIn.responseViolations.push({ method: req.method ?? "", url: req.url ?? "", reason: `stand-in crashed: ${(error as Error).stack}` });
             if (!res.headersSent) {

@@ -24,6 +24,10 @@ export const NGINX_BINARY = "/usr/sbin/nginx";
 export interface NginxOptions {
     /** Directory (or symlink to one) served at `/`; it need not exist yet. */
     root: string;
+    /** Listen address (default 127.0.0.1); any address of the loopback range 127.0.0.0/8. */
+    host?: string;
+    /** Port (default: a free one). */
+    port?: number;
 }
 
 export interface TestNginx {
@@ -48,7 +52,8 @@ export async function startNginx(options: NginxOptions): Promise<TestNginx> {
     for (const sub of ["logs", "temp/client_body", "temp/proxy", "temp/fastcgi", "temp/uwsgi", "temp/scgi"]) {
         fs.mkdirSync(path.join(dir, sub), { recursive: true });
     }
-    const port = await freePort();
+    const host = options.host ?? "127.0.0.1";
+    const port = options.port ?? (await freePort());
     const errorLog = path.join(dir, "logs", "error.log");
     const accessLog = path.join(dir, "logs", "access.log");
     const pidFile = path.join(dir, "nginx.pid");
@@ -68,10 +73,10 @@ export async function startNginx(options: NginxOptions): Promise<TestNginx> {
         `    scgi_temp_path ${q(path.join(dir, "temp/scgi"))};`,
         "    sendfile on;",
         "    keepalive_timeout 30;",
-        // The product's server block, bound to 127.0.0.1 only.
+        // The product's server block, bound to one loopback address only.
         ...nginxSite({ port, webRoot: q(options.root) })
             .split("\n")
-            .map((line) => `    ${line.replace(/^(\s*listen )(\d+)/, (_all, listen: string, port: string) => `${listen}127.0.0.1:${port}`)}`),
+            .map((line) => `    ${line.replace(/^(\s*listen )(\d+)/, (_all, listen: string, port: string) => `${listen}${host}:${port}`)}`),
         "}",
         "",
     ].join("\n");
@@ -113,16 +118,16 @@ export async function startNginx(options: NginxOptions): Promise<TestNginx> {
 
     // Ready when the port accepts a connection.
     const deadline = Date.now() + 10_000;
-    while (!(await canConnect(port))) {
+    while (!(await canConnect(host, port))) {
         if (exited !== undefined || Date.now() > deadline) {
             const why = exited ?? "no answer within 10 s";
             const text = `${stderr}\n${logs()}`;
             await stop();
-            throw new Error(`nginx on 127.0.0.1:${port} did not start (${why}):\n${text}`);
+            throw new Error(`nginx on ${host}:${port} did not start (${why}):\n${text}`);
         }
         await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    return { url: `http://127.0.0.1:${port}`, port, dir, pid, logs, stop };
+    return { url: `http://${host}:${port}`, port, dir, pid, logs, stop };
 }
 
 /** nginx config string literal (paths with a quote, backslash, `$` or `;` are refused: nginx would read variables or escapes). */
@@ -133,9 +138,9 @@ function q(value: string): string {
     return `"${value}"`;
 }
 
-function canConnect(port: number): Promise<boolean> {
+function canConnect(host: string, port: number): Promise<boolean> {
     return new Promise((resolve) => {
-        const socket = net.connect({ host: "127.0.0.1", port });
+        const socket = net.connect({ host, port });
         socket.once("connect", () => {
             socket.destroy();
             resolve(true);

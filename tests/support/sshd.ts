@@ -50,6 +50,14 @@ export function sshdAvailable(): boolean {
 }
 
 export interface SshdOptions {
+    /** Listen address (default 127.0.0.1); any address of the loopback range 127.0.0.0/8. */
+    host?: string;
+    /** Port (default: a free one). */
+    port?: number;
+    /** The one user allowed to log in (default root); must exist on this machine. */
+    user?: string;
+    /** PATH of every session (sshd's SetEnv), e.g. with a directory of stand-ins first. Default: sshd's. */
+    sessionPath?: string;
     /**
      * Also listen on a second port (`forceCommandPort`) where every session runs this command
      * (sshd's ForceCommand, through the user's shell) whatever the client asked for: a server
@@ -70,12 +78,18 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "palette-airgap-test-client", "-f", clientKey], { stdio: ["ignore", "ignore", "pipe"] });
     fs.copyFileSync(`${clientKey}.pub`, authorizedKeys);
     fs.chmodSync(authorizedKeys, 0o600);
+    if ((options.user ?? "root") !== "root") {
+        // sshd reads the keys file as the user: let it through the directory (the client key stays 0600).
+        fs.chmodSync(dir, 0o755);
+        fs.chmodSync(authorizedKeys, 0o644);
+    }
 
     // sshd's privilege-separation directory (Debian's service unit creates it; we are not the unit).
     fs.mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
 
-    const host = "127.0.0.1";
-    const port = await freePort();
+    const host = options.host ?? "127.0.0.1";
+    const port = options.port ?? (await freePort());
+    const user = options.user ?? "root";
     const forceCommandPort = options.forceCommand === undefined ? undefined : await freePort();
     const config = [
         `Port ${port}`,
@@ -84,7 +98,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
         `PidFile ${path.join(dir, "sshd.pid")}`,
         `AuthorizedKeysFile ${authorizedKeys}`,
         "PermitRootLogin prohibit-password",
-        "AllowUsers root",
+        `AllowUsers ${user}`,
+        ...(options.sessionPath ? [`SetEnv PATH=${options.sessionPath}`] : []),
         "PubkeyAuthentication yes",
         "PasswordAuthentication no",
         "KbdInteractiveAuthentication no",
@@ -135,8 +150,6 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
         "-o", "LogLevel=ERROR",
         "-o", "ConnectTimeout=10",
     ];
-    const user = "root";
-
     const run = (command: string, stdin?: string): Promise<RunResult> =>
         spawnCollect("ssh", [...sshOptions, "-p", String(port), `${user}@${host}`, command], stdin);
 
