@@ -7,7 +7,7 @@
  *  - ECR: no stand-in exists here, so the AWS CLI is a fake script printing canned JSON
  *    (what is tested is the execFile call and the parsing);
  *  - template: vcsim with an OVA imported by importOvaTemplate.
- * Debian packages: docker-registry, apache2-utils, openssl, skopeo, golang-go, golang-github-vmware-govmomi-dev.
+ * Debian packages: docker-registry, apache2-utils, openssl, skopeo; vcsim from scripts/toolchain/govmomi (Go >= 1.25).
  */
 import * as assert from "assert";
 import * as fs from "fs";

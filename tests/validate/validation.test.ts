@@ -4,7 +4,7 @@
  * executable in an empty directory, over gRPC, with the inputs the engine received) against
  * real local services: a file server with the manifests, docker-registry (TLS + htpasswd) with
  * an image under each base, and vcsim with the r_ template.
- * Debian packages: docker-registry, apache2-utils, openssl, skopeo, golang-go, golang-github-vmware-govmomi-dev.
+ * Debian packages: docker-registry, apache2-utils, openssl, skopeo; vcsim from scripts/toolchain/govmomi (Go >= 1.25).
  */
 import * as assert from "assert";
 import * as fs from "fs";

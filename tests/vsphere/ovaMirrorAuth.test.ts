@@ -6,7 +6,7 @@
  * the whole import. Neither the password nor the header may appear in an error, a log line or a
  * plain input.
  *
- * Debian packages: openssl (the certificate), golang-go + golang-github-vmware-govmomi-dev (vcsim).
+ * Debian packages: openssl (the certificate); vcsim from scripts/toolchain/govmomi (Go >= 1.25).
  */
 import * as assert from "assert";
 import * as fs from "fs";

@@ -1,5 +1,5 @@
 /**
- * OvaTemplate against a real vSphere simulator (vcsim from Debian's govmomi). The program runs
+ * OvaTemplate against a real vSphere simulator (vcsim from govmomi v0.56.0). The program runs
  * under the SDK's mock engine with a stack config pointing at vcsim; the custom resource it
  * registers (`palette-airgap:vsphere:OvaTemplateImport`) is then driven as the engine drives it:
  * the provider plugin started as an executable in an empty working directory, over gRPC, with
