@@ -24,6 +24,12 @@ const BUILD_SCRIPT = path.join(PROJECT_ROOT, "scripts", "toolchain", "govmomi", 
 /** Where build.sh puts vcsim and govc (ignored by git, like the Pulumi tools in .tools/pulumi). */
 export const GOVMOMI_BIN = path.join(PROJECT_ROOT, ".tools", "govmomi", "bin");
 const READY_PREFIX = "VCSIM_URL=";
+/**
+ * For the mocha hook that calls startVcsim first (`this.timeout(VCSIM_HOOK_TIMEOUT_MS)`): a cold
+ * build of vcsim and govc (empty Go build cache, modules already downloaded) took 180 s on the
+ * 2-CPU machine at load 5; with the module downloads and a loaded machine, longer.
+ */
+export const VCSIM_HOOK_TIMEOUT_MS = 660_000;
 
 export interface VcsimOptions {
     /** Default "administrator@vsphere.local". */

@@ -37,7 +37,7 @@ import { requireSharedFile } from "../support/sharedFiles";
 import { selfSignedCertificate } from "../support/selfSignedCertificate";
 import { startSilentServer, type SilentServer } from "../support/silentServer";
 import { startStaticFileServer, writeManifestsTree, type StaticFileServer } from "../support/staticFileServer";
-import { startVcsim, withVcsimClient, type Vcsim } from "../support/vcsim";
+import { startVcsim, withVcsimClient, type Vcsim, VCSIM_HOOK_TIMEOUT_MS } from "../support/vcsim";
 
 const line = (check: CheckLine) => formatCheckLine(check);
 
@@ -492,7 +492,7 @@ describe("validation checks", function () {
         const FOLDER = "spectro-templates";
 
         before(async function () {
-            this.timeout(300_000);
+            this.timeout(VCSIM_HOOK_TIMEOUT_MS);
             try {
                 vc = await startVcsim();
             } catch (error) {

@@ -20,7 +20,7 @@ import {
 } from "../../components/vsphere/soapClient";
 import { buildXml, child, el, parseXml, text, toPlain, xsiType } from "../../components/vsphere/soapXml";
 import { uploadStream } from "../../components/vsphere/soapTransport";
-import { startVcsim, type Vcsim } from "../support/vcsim";
+import { startVcsim, type Vcsim, VCSIM_HOOK_TIMEOUT_MS } from "../support/vcsim";
 
 /** An image-builder-like OVF: one streamOptimized disk, a VmxNet3 NIC on "nic-net", a ProductSection. */
 function ovfDescriptor(opts: { name: string; diskSize: number; extraItem?: string }): string {
@@ -166,7 +166,7 @@ describe("VsphereSoapClient against vcsim", function () {
     let vm: ManagedObjectRef;
 
     before(async function () {
-        this.timeout(300_000); // a cold `go build` of vcsim takes 20-40 s
+        this.timeout(VCSIM_HOOK_TIMEOUT_MS);
         vc = await startVcsim();
         client = await VsphereSoapClient.login(vc.connection());
     });
