@@ -1,13 +1,16 @@
 /**
  * Benchmark of the OVA template import against govc, side by side on one vSphere simulator (vcsim
- * from Debian's govmomi, tests/support/vcsim.ts, on 127.0.0.1), whole processes in turn:
+ * from govmomi v0.56.0, tests/support/vcsim.ts, on 127.0.0.1), whole processes in turn:
  *
  *   - ours: bench/ovaImportWorker.ts compiled with tsc and run with plain node: load the import
  *     modules, import the OVA (the manifest's digests and the whole file's SHA-256 checked), mark
  *     as template, delete. Peak RSS by /usr/bin/time (%M) around the process.
- *   - govc (the peer, `--govc <path>`; the column is skipped when it is absent): `govc import.ova`,
- *     `govc vm.markastemplate`, `govc vm.destroy`, three processes, one after the other; govc
- *     0.24.2 checks no digest at all. Its time is the sum of the three; its peak RSS the largest.
+ *   - govc (the peer): govc 0.56.0 built with vcsim by scripts/toolchain/govmomi/build.sh from the
+ *     same govmomi, or the binary `--govc <path>` names (the column is skipped when that is
+ *     absent): `govc import.ova`, `govc vm.markastemplate`, `govc vm.destroy`, three processes, one
+ *     after the other. import.ova runs without `-m`, so govc checks no digest (as 0.24.2, the
+ *     earlier peer, which had no `-m`): the target below stays the same comparison. Its time is
+ *     the sum of the three; its peak RSS the largest.
  *
  * Per size (a test OVA with one disk of that many MiB and a SHA256 manifest, tests/support/
  * ovaBuilder.ts, written to a temp directory and removed at the end): `--runs` runs (default 5),
@@ -22,7 +25,7 @@
  * Targets (issue 10): our median wall time for 1 GiB with every check on at most govc's (aim:
  * 0.7x); our peak RSS under 128 MiB and flat from 256 MiB to 4 GiB.
  *
- *   npx ts-node --transpile-only bench/ovaImport.ts [--sizes 256,1024,4096] [--runs 5] [--govc ../shared/tools/govc] [--verbose] [--profile <dir>]
+ *   npx ts-node --transpile-only bench/ovaImport.ts [--sizes 256,1024,4096] [--runs 5] [--govc <path>] [--verbose] [--profile <dir>]
  *
  * --profile <dir>: each of our runs under `node --cpu-prof`, the profiles written to <dir>.
  * --without-digests: also runs a third contender, ours compiled from a copy of the tree patched
@@ -38,7 +41,7 @@ import * as path from "path";
 import type { OvaImportRequest } from "../components/vsphere/ovaImport";
 import { VsphereSoapClient } from "../components/vsphere/soapClient";
 import { buildTestOva, type TestOva } from "../tests/support/ovaBuilder";
-import { startVcsim, type Vcsim } from "../tests/support/vcsim";
+import { buildGovmomiTools, startVcsim, type Vcsim } from "../tests/support/vcsim";
 import type { WorkerResult } from "./ovaImportWorker";
 
 const MIB = 1024 * 1024;
@@ -56,6 +59,7 @@ const USAGE = "bench/ovaImport.ts [--sizes 256,1024,4096] [--runs 5] [--govc <pa
 interface Args {
     sizesMiB: number[];
     runs: number;
+    /** From --govc; otherwise the govc scripts/toolchain/govmomi/build.sh builds (main). */
     govc?: string;
     verbose: boolean;
     /** Directory for a CPU profile of each of our runs (node --cpu-prof). */
@@ -65,8 +69,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-    const defaultGovc = path.resolve(PROJECT_ROOT, "..", "shared", "tools", "govc");
-    const args: Args = { sizesMiB: [256, 1024], runs: 5, govc: defaultGovc, verbose: false, withoutDigests: false };
+    const args: Args = { sizesMiB: [256, 1024], runs: 5, verbose: false, withoutDigests: false };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         const value = (): string => {
@@ -153,6 +156,11 @@ async function main(): Promise<void> {
             }
             bareWorker = compileWorker(path.join(workDir, "js-without-digests"), tree);
             console.log(path.relative(workDir, bareWorker));
+        }
+        if (!args.govc) {
+            process.stdout.write("building vcsim and govc (scripts/toolchain/govmomi/build.sh) ... ");
+            args.govc = (await buildGovmomiTools()).govc;
+            console.log(args.govc);
         }
         sdkLoad = [];
         for (let i = 0; i < 5; i++) sdkLoad.push(await timedProcess([process.execPath, "-e", "require('@pulumi/pulumi')"], undefined, PROJECT_ROOT));
@@ -352,7 +360,7 @@ function report(results: SizeResult[], sdkLoad: Timed[], args: Args, commandLine
     const med = (runs: Timed[], pick: (t: Timed) => number) => (runs.length ? median(runs.map(pick)) : NaN);
     const ms = (runs: Timed[], pick: (t: Timed) => number) => (runs.length ? fmtMs(med(runs, pick)) : "-");
     console.log(`\n## OVA import: ours vs govc on vcsim\n`);
-    console.log(`Machine: node ${process.version}, ${os.cpus().length} CPU(s) (${cpu}), Linux ${os.release()}; ${govcVersion} (0.24.2 source); load average ${loadAtStart.map((l) => l.toFixed(2)).join(" ")} at the start, ${os.loadavg().map((l) => l.toFixed(2)).join(" ")} at the end.`);
+    console.log(`Machine: node ${process.version}, ${os.cpus().length} CPU(s) (${cpu}), Linux ${os.release()}; ${govcVersion} (govmomi v0.56.0, scripts/toolchain/govmomi; import.ova without -m); load average ${loadAtStart.map((l) => l.toFixed(2)).join(" ")} at the start, ${os.loadavg().map((l) => l.toFixed(2)).join(" ")} at the end.`);
     const hashing = [...new Set(results.flatMap((r) => r.ours.map((o) => (o.worker.nativeSha256 ? "the native SHA-NI module (one pass for both)" : "OpenSSL (two passes)"))))].join(" / ");
     console.log(`Command: \`${commandLine}\` (${args.runs} run(s) per size, medians; ours with both sha256 checks, computed by ${hashing}; govc with none).\n`);
     const rows = results.map((r) => {

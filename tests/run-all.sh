@@ -23,8 +23,9 @@ esac
 jobs="${TEST_JOBS:-2}"
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "TEST_JOBS must be a positive whole number, not '$jobs'" >&2; exit 2; }
 
-# Debian packages the integration tests use: Go and govmomi's source build the vSphere
-# simulator (vcsim) the OVA-template tests run against; openssl makes the test CAs;
+# Debian packages the integration tests use (the vSphere simulator, vcsim, is not one of them: it is
+# built from govmomi's Go module with Go >= 1.25 by scripts/toolchain/govmomi/build.sh, which
+# Debian's golang-go is too old for); openssl makes the test CAs;
 # docker-registry (TLS + htpasswd from apache2-utils) stands in for Harbor's registry; makeself
 # builds the fake setup and pack binaries, which push with skopeo and zip the manifests; curl is
 # the benchmarks' reference uploader; openssh-server and nginx-light are the file server the
@@ -33,7 +34,7 @@ jobs="${TEST_JOBS:-2}"
 # and systemd (systemd-analyze) its fallback web-server units; tmux is the terminal the stack
 # generator's interactive test types into; g++, make and python3 build the native SHA-256 addon
 # (node-gyp).
-DEBIAN_PACKAGES=(golang-go golang-github-vmware-govmomi-dev openssl docker-registry apache2-utils skopeo makeself zip unzip jq curl openssh-server openssh-client nginx-light cloud-init systemd tmux g++ make python3)
+DEBIAN_PACKAGES=(openssl docker-registry apache2-utils skopeo makeself zip unzip jq curl openssh-server openssh-client nginx-light cloud-init systemd tmux g++ make python3)
 
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do

@@ -696,7 +696,7 @@ export class VsphereSoapClient {
 
     /**
      * HttpNfcLeaseAbort with a SystemError carrying `message`. vCenter then removes the VM being
-     * imported; vcsim (govmomi 0.24) keeps it: callers should destroy `info.entity` afterwards
+     * imported; vcsim (govmomi 0.24.2 and v0.56) keeps it: callers should destroy `info.entity` afterwards
      * (ignoring ManagedObjectNotFound).
      */
     async leaseAbort(lease: ManagedObjectRef, message?: string): Promise<void> {

@@ -1,8 +1,9 @@
 /**
- * vCenter simulator for the integration tests: govmomi 0.24.2's vcsim (Debian's
- * golang-github-vmware-govmomi-dev) with our small main (tests/support/vcsim/main.go), built once
- * per main.go content into .cache/vcsim/ and started on 127.0.0.1 with TLS and a checked
- * user/password. Started and stopped by PID.
+ * vCenter simulator for the integration tests: govmomi v0.56.0's vcsim with our small main
+ * (scripts/toolchain/govmomi/vcsim/main.go), built with govc by scripts/toolchain/govmomi/build.sh
+ * from that Go module (govmomi from the Go module proxy, pinned by its go.sum) into
+ * .tools/govmomi/bin, and started on 127.0.0.1 with TLS and a checked user/password. Started and
+ * stopped by PID.
  *
  * ```ts
  * let vc: Vcsim;
@@ -10,7 +11,7 @@
  * after(() => vc?.stop());
  * ```
  */
-import { spawn, spawnSync, type ChildProcess } from "child_process";
+import { spawn, type ChildProcess } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -19,12 +20,16 @@ import { VsphereSoapClient } from "../../components/vsphere/soapClient";
 import type { VsphereConnection } from "../../components/vsphere/vimTypes";
 
 const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
-const MAIN_GO = path.join(__dirname, "vcsim", "main.go");
-const CACHE_DIR = path.join(PROJECT_ROOT, ".cache", "vcsim");
-const DEBIAN_GOPATH = "/usr/share/gocode";
-const GOVMOMI_SIMULATOR = path.join(DEBIAN_GOPATH, "src", "github.com", "vmware", "govmomi", "simulator");
-const INSTALL_HINT = "apt-get install golang-go golang-github-vmware-govmomi-dev";
+const BUILD_SCRIPT = path.join(PROJECT_ROOT, "scripts", "toolchain", "govmomi", "build.sh");
+/** Where build.sh puts vcsim and govc (ignored by git, like the Pulumi tools in .tools/pulumi). */
+export const GOVMOMI_BIN = path.join(PROJECT_ROOT, ".tools", "govmomi", "bin");
 const READY_PREFIX = "VCSIM_URL=";
+/**
+ * For the mocha hook that calls startVcsim first (`this.timeout(VCSIM_HOOK_TIMEOUT_MS)`): a cold
+ * build of vcsim and govc (empty Go build cache, modules already downloaded) took 180 s on the
+ * 2-CPU machine at load 5; with the module downloads and a loaded machine, longer.
+ */
+export const VCSIM_HOOK_TIMEOUT_MS = 660_000;
 
 export interface VcsimOptions {
     /** Default "administrator@vsphere.local". */
@@ -35,7 +40,7 @@ export interface VcsimOptions {
     port?: number;
     /** Time allowed for the ready line after spawn, ms (default 20000). */
     startTimeoutMs?: number;
-    /** Time allowed for a cold build, ms (default 300000). */
+    /** Time allowed for a cold build of the govmomi tools, ms (default 600000). */
     buildTimeoutMs?: number;
 }
 
@@ -57,72 +62,55 @@ export interface Vcsim {
     stop(): Promise<void>;
 }
 
-function checkToolchain(): string {
-    const go = spawnSync("go", ["version"], { encoding: "utf8" });
-    if (go.error || go.status !== 0) {
-        throw new Error(`vcsim: the Go toolchain is missing (go version: ${go.error?.message ?? go.stderr.trim()}); install it with: ${INSTALL_HINT}`);
-    }
-    if (!fs.existsSync(path.join(GOVMOMI_SIMULATOR, "simulator.go"))) {
-        throw new Error(`vcsim: govmomi's source is missing (${GOVMOMI_SIMULATOR}); install it with: ${INSTALL_HINT}`);
-    }
-    return go.stdout.trim();
+export interface GovmomiTools {
+    vcsim: string;
+    govc: string;
 }
 
-function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<{ code: number | null; output: string }> {
+/**
+ * Runs scripts/toolchain/govmomi/build.sh, which builds vcsim and govc unless binaries for the same
+ * sources are already in .tools/govmomi/bin (then it returns at once), and waits for another
+ * caller's build in progress; returns the binaries' paths. A cold build compiles govmomi with
+ * Go >= 1.25 (minutes on two cores); its failure names the module and the step.
+ */
+export function buildGovmomiTools(opts: { timeoutMs?: number } = {}): Promise<GovmomiTools> {
+    const timeoutMs = opts.timeoutMs ?? 600_000;
     return new Promise((resolve, reject) => {
-        const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
-        let output = "";
-        child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-        const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs);
-        child.on("error", (e) => {
+        // Its own process group, so that a timeout stops `go build` and the compilers too, not
+        // only bash (the group is the one this spawn created, ended by its id).
+        const child = spawn("bash", [BUILD_SCRIPT, GOVMOMI_BIN], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-64 * 1024)));
+        const timer = setTimeout(() => {
+            try {
+                process.kill(-child.pid!, "SIGKILL");
+            } catch {
+                // already gone
+            }
+            reject(new Error(`govmomi tools: ${BUILD_SCRIPT} ${GOVMOMI_BIN} did not finish within ${timeoutMs} ms; stderr:\n${stderr.trim()}`));
+        }, timeoutMs);
+        child.once("error", (e) => {
             clearTimeout(timer);
-            reject(e);
+            reject(new Error(`govmomi tools: could not run ${BUILD_SCRIPT}: ${e.message}`));
         });
-        child.on("close", (code) => {
+        child.once("close", (code) => {
             clearTimeout(timer);
-            resolve({ code, output });
+            const vcsim = path.join(GOVMOMI_BIN, "vcsim");
+            const govc = path.join(GOVMOMI_BIN, "govc");
+            if (code !== 0 || !fs.existsSync(vcsim) || !fs.existsSync(govc)) {
+                reject(new Error(`govmomi tools: ${BUILD_SCRIPT} ${GOVMOMI_BIN} failed (exit ${code}):\n${stderr.trim() || stdout.trim()}`));
+                return;
+            }
+            resolve({ vcsim, govc });
         });
     });
 }
 
-/**
- * Builds tests/support/vcsim/main.go (GOPATH mode, offline) unless a binary for the same source
- * hash is cached; returns the binary's path.
- */
+/** Builds the tools if needed (buildGovmomiTools) and returns vcsim's path. */
 export async function buildVcsim(opts: { timeoutMs?: number } = {}): Promise<string> {
-    const source = fs.readFileSync(MAIN_GO);
-    const goVersion = checkToolchain();
-    const hash = crypto.createHash("sha256").update(source).update(goVersion).digest("hex").slice(0, 16);
-    const binary = path.join(CACHE_DIR, "bin", `vcsim-${hash}`);
-    if (fs.existsSync(binary)) {
-        return binary;
-    }
-    const gopath = path.join(CACHE_DIR, "gopath");
-    const pkgDir = path.join(gopath, "src", "palette-airgap-vcsim");
-    fs.mkdirSync(pkgDir, { recursive: true });
-    fs.mkdirSync(path.dirname(binary), { recursive: true });
-    fs.writeFileSync(path.join(pkgDir, "main.go"), source);
-    const tmp = `${binary}.tmp-${process.pid}`;
-    const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        GOPATH: `${gopath}${path.delimiter}${DEBIAN_GOPATH}`,
-        GO111MODULE: "off",
-        GOFLAGS: "",
-        GOPROXY: "off",
-        GOCACHE: path.join(CACHE_DIR, "gocache"),
-        CGO_ENABLED: "0",
-    };
-    const res = await run("go", ["build", "-o", tmp, "."], { cwd: pkgDir, env, timeoutMs: opts.timeoutMs ?? 300_000 });
-    if (res.code !== 0 || !fs.existsSync(tmp)) {
-        fs.rmSync(tmp, { force: true });
-        throw new Error(
-            `vcsim: go build failed (exit ${res.code}) in ${pkgDir}:\n${res.output.trim()}\n` +
-                `It needs Debian's Go and govmomi source: ${INSTALL_HINT}`,
-        );
-    }
-    fs.renameSync(tmp, binary); // atomic: concurrent builders both end with a complete binary
-    return binary;
+    return (await buildGovmomiTools(opts)).vcsim;
 }
 
 const running = new Set<ChildProcess>();

@@ -7,7 +7,7 @@
  *  - ECR: no stand-in exists here, so the AWS CLI is a fake script printing canned JSON
  *    (what is tested is the execFile call and the parsing);
  *  - template: vcsim with an OVA imported by importOvaTemplate.
- * Debian packages: docker-registry, apache2-utils, openssl, skopeo, golang-go, golang-github-vmware-govmomi-dev.
+ * Debian packages: docker-registry, apache2-utils, openssl, skopeo; vcsim from scripts/toolchain/govmomi (Go >= 1.25).
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -37,7 +37,7 @@ import { requireSharedFile } from "../support/sharedFiles";
 import { selfSignedCertificate } from "../support/selfSignedCertificate";
 import { startSilentServer, type SilentServer } from "../support/silentServer";
 import { startStaticFileServer, writeManifestsTree, type StaticFileServer } from "../support/staticFileServer";
-import { startVcsim, withVcsimClient, type Vcsim } from "../support/vcsim";
+import { startVcsim, withVcsimClient, type Vcsim, VCSIM_HOOK_TIMEOUT_MS } from "../support/vcsim";
 
 const line = (check: CheckLine) => formatCheckLine(check);
 
@@ -492,7 +492,7 @@ describe("validation checks", function () {
         const FOLDER = "spectro-templates";
 
         before(async function () {
-            this.timeout(300_000);
+            this.timeout(VCSIM_HOOK_TIMEOUT_MS);
             try {
                 vc = await startVcsim();
             } catch (error) {

@@ -4,7 +4,7 @@
  * executable in an empty directory, over gRPC, with the inputs the engine received) against
  * real local services: a file server with the manifests, docker-registry (TLS + htpasswd) with
  * an image under each base, and vcsim with the r_ template.
- * Debian packages: docker-registry, apache2-utils, openssl, skopeo, golang-go, golang-github-vmware-govmomi-dev.
+ * Debian packages: docker-registry, apache2-utils, openssl, skopeo; vcsim from scripts/toolchain/govmomi (Go >= 1.25).
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -20,7 +20,7 @@ import { ociPusher, skopeoAvailable } from "../support/ociPush";
 import { buildTestOva } from "../support/ovaBuilder";
 import { registryAvailable, startRegistry, type TestRegistry } from "../support/registry";
 import { startStaticFileServer, writeManifestsTree, type StaticFileServer } from "../support/staticFileServer";
-import { startVcsim, withVcsimClient, type Vcsim } from "../support/vcsim";
+import { startVcsim, withVcsimClient, type Vcsim, VCSIM_HOOK_TIMEOUT_MS } from "../support/vcsim";
 
 const TYPE = "palette-airgap:validate:ValidationRun";
 const FOLDER = "spectro-templates";
@@ -59,6 +59,7 @@ describe("Validation: ValidationRun through the provider plugin (gRPC) against r
             console.warn(`    skipped: ${message}`);
             this.skip();
         }
+        this.timeout(VCSIM_HOOK_TIMEOUT_MS);
         plugin = await PluginProcess.start();
         root = fs.mkdtempSync(path.join(os.tmpdir(), "validation-manifests-"));
         writeManifestsTree(root, ["4.2.13", "4.3.0"]);

@@ -19,7 +19,7 @@ import { VsphereSoapClient } from "../../components/vsphere/soapClient";
 import type { ManagedObjectRef } from "../../components/vsphere/vimTypes";
 import { buildTestOva, TestOva } from "../support/ovaBuilder";
 import { callPlugin, PluginProcess } from "../support/plugin";
-import { startVcsim, Vcsim } from "../support/vcsim";
+import { startVcsim, Vcsim, VCSIM_HOOK_TIMEOUT_MS } from "../support/vcsim";
 
 const MiB = 1024 * 1024;
 const FOLDER = "spectro-templates";
@@ -369,7 +369,8 @@ describe("OVA forms vCenter accepts, and those refused before anything is create
             return ovaTemplateProvider.create(inputs);
         }
 
-        before(async () => {
+        before(async function () {
+            this.timeout(VCSIM_HOOK_TIMEOUT_MS);
             vc = await startVcsim();
             client = await VsphereSoapClient.login(vc.connection());
             const vmFolder = await client.findVmFolder("DC0");

@@ -6,7 +6,7 @@
  * the whole import. Neither the password nor the header may appear in an error, a log line or a
  * plain input.
  *
- * Debian packages: openssl (the certificate), golang-go + golang-github-vmware-govmomi-dev (vcsim).
+ * Debian packages: openssl (the certificate); vcsim from scripts/toolchain/govmomi (Go >= 1.25).
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -21,7 +21,7 @@ import { buildTestOva, TestOva } from "../support/ovaBuilder";
 import { selfSignedCertificate } from "../support/selfSignedCertificate";
 import { withoutSecrets } from "../support/secretWire";
 import { TEST_SECRETS, runStack } from "../support/stackHarness";
-import { startVcsim, Vcsim } from "../support/vcsim";
+import { startVcsim, Vcsim, VCSIM_HOOK_TIMEOUT_MS } from "../support/vcsim";
 
 const USER = "palette-mirror";
 const PASSWORD = "Mirror-Pa55-SECRET-5";
@@ -167,7 +167,8 @@ describe("OVA mirror authentication (a local HTTPS mirror requiring credentials;
         let vc: Vcsim;
         let client: VsphereSoapClient;
 
-        before(async () => {
+        before(async function () {
+            this.timeout(VCSIM_HOOK_TIMEOUT_MS);
             vc = await startVcsim();
             client = await VsphereSoapClient.login(vc.connection());
             await client.createFolder((await client.findVmFolder("DC0"))!, "spectro-templates");

@@ -1,5 +1,5 @@
 /**
- * OvaTemplate against a real vSphere simulator (vcsim from Debian's govmomi). The program runs
+ * OvaTemplate against a real vSphere simulator (vcsim from govmomi v0.56.0). The program runs
  * under the SDK's mock engine with a stack config pointing at vcsim; the custom resource it
  * registers (`palette-airgap:vsphere:OvaTemplateImport`) is then driven as the engine drives it:
  * the provider plugin started as an executable in an empty working directory, over gRPC, with
@@ -16,7 +16,7 @@ import type { ManagedObjectRef } from "../../components/vsphere/vimTypes";
 import { callPlugin, PluginProcess, secretPaths, type ProviderMethod } from "../support/plugin";
 import { buildTestOva, TestOva } from "../support/ovaBuilder";
 import { findResource, runStack, TEST_SECRETS } from "../support/stackHarness";
-import { startVcsim, Vcsim } from "../support/vcsim";
+import { startVcsim, Vcsim, VCSIM_HOOK_TIMEOUT_MS } from "../support/vcsim";
 
 type Props = Record<string, any>;
 const TYPE = "palette-airgap:vsphere:OvaTemplateImport";
@@ -84,7 +84,8 @@ describe("OvaTemplate against vcsim (program under the SDK's mock engine, the pr
         return names.sort();
     }
 
-    before(async () => {
+    before(async function () {
+        this.timeout(VCSIM_HOOK_TIMEOUT_MS);
         plugin = await PluginProcess.start();
         vc = await startVcsim();
         client = await VsphereSoapClient.login(vc.connection());

@@ -1,11 +1,10 @@
-// vcsim for the palette-airgap integration tests: govmomi 0.24.2's vCenter simulator (VPX model)
+// vcsim for the palette-airgap integration tests: govmomi v0.56.0's vCenter simulator (VPX model)
 // on 127.0.0.1 with TLS and a checked username/password.
 //
-// Built by tests/support/vcsim.ts with
-//
-//	GOPATH=<cache>:/usr/share/gocode GO111MODULE=off go build
-//
-// (Debian: apt-get install golang-go golang-github-vmware-govmomi-dev).
+// Built by ../build.sh (module palette-airgap.local/toolchain/govmomi, govmomi from the Go module
+// proxy, pinned by ../go.sum), which tests/support/vcsim.ts runs. Our own main rather than
+// govmomi's vcsim command: that one is a nested module the proxy does not serve, and we need a
+// fresh strong certificate and the password outside the command line.
 //
 // Prints one line "VCSIM_URL=https://127.0.0.1:PORT/sdk" on stdout when ready, then serves
 // until SIGTERM or SIGINT.
@@ -21,7 +20,6 @@ import (
 	"encoding/pem"
 	"flag"
 	"fmt"
-	"io/ioutil"
 	"log"
 	"math/big"
 	"net"
@@ -77,6 +75,17 @@ func main() {
 	certFile := flag.String("cert-file", "", "write the server certificate (PEM) to this file")
 	flag.Parse()
 
+	// The tests read what the NFC handler received from its log line ("nfc POST <file>:
+	// transferred N bytes"), which govmomi 0.24 always printed and v0.56 prints only under Trace.
+	// Trace also dumps every SOAP request and response (login passwords included) to TraceFile:
+	// those go nowhere, and only the handlers' one-line traces reach stderr (log's output).
+	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		log.Fatalf("vcsim: opening %s: %s", os.DevNull, err)
+	}
+	simulator.Trace = true
+	simulator.TraceFile = devNull
+
 	model := simulator.VPX()
 	if err := model.Create(); err != nil {
 		log.Fatalf("vcsim: model.Create: %s", err)
@@ -100,7 +109,7 @@ func main() {
 	if *certFile != "" {
 		cert := server.Certificate()
 		data := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
-		if err := ioutil.WriteFile(*certFile, data, 0644); err != nil {
+		if err := os.WriteFile(*certFile, data, 0644); err != nil {
 			log.Fatalf("vcsim: writing %s: %s", *certFile, err)
 		}
 	}
