@@ -16,7 +16,9 @@
 #           modules (sdk/nodejs/cmd/pulumi-language-nodejs/v3, ...) are not served by the Go module
 #           proxy these machines reach, at any version or pseudo-version.
 #   yaml    pulumi-language-yaml from github.com/pulumi/pulumi-yaml (its own module, served)
-#   govmomi vcsim (our main) and govc, from github.com/vmware/govmomi (scripts/toolchain/govmomi)
+#   oras    the ORAS CLI (oras.land/oras), which the setup binary and the default login use
+#   govmomi vcsim (our main) and govc, from github.com/vmware/govmomi (scripts/toolchain/govmomi),
+#           into .tools/govmomi/bin, where the tests and the benchmarks look for them
 # Not built, because the proxy does not serve their modules (checked by `go mod download`, see
 # README "End-to-end tests"): the resource plugins command (github.com/pulumi/pulumi-command/
 # provider), vsphere (github.com/pulumi/pulumi-vsphere/provider/v4, and its upstream
@@ -94,10 +96,12 @@ install -m 755 "$hosts_sdk/python/cmd/pulumi-language-python-exec" "$bin/pulumi-
 yaml_pin="$(pin_of yaml github.com/pulumi/pulumi-yaml)"
 build yaml "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=v$yaml_pin" \
   pulumi-language-yaml -- github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml
+# The ORAS CLI: the setup binary pushes with it and the login uses it by default (preflight requires it).
+build oras "-s -w" oras -- oras.land/oras/cmd/oras
 if [ -x "$root/scripts/toolchain/govmomi/build.sh" ]; then
-  GO="$go_binary" "$root/scripts/toolchain/govmomi/build.sh" "$bin" >&2 || fail "govmomi: scripts/toolchain/govmomi/build.sh failed"
+  GO="$go_binary" "$root/scripts/toolchain/govmomi/build.sh" "$root/.tools/govmomi/bin" >&2 || fail "govmomi: scripts/toolchain/govmomi/build.sh failed"
 fi
 
 "$bin/pulumi" version >/dev/null || fail "cli: the built pulumi does not run"
-say "ready in $((SECONDS - started)) s: pulumi $("$bin/pulumi" version), language hosts nodejs, python, yaml (in $bin)"
+say "ready in $((SECONDS - started)) s: pulumi $("$bin/pulumi" version), language hosts nodejs, python, yaml, oras (in $bin)"
 echo "export PATH=\"$bin:\$PATH\""
