@@ -212,7 +212,7 @@ export class ManifestFileServer extends pulumi.ComponentResource {
                     create: pulumi.all([remoteZip, sha256]).apply(([zip, digest]) =>
                         `${waitForCloudInitCommand()}; ${remoteBashCommand(publishManifestsScript({ zipPath: zip, sha256: digest, webRoot, keepReleases, sudo: true }))}`,
                     ),
-                    delete: remoteBashCommand(unpublishManifestsScript({ webRoot, sudo: true })),
+                    delete: sha256.apply((digest) => remoteBashCommand(unpublishManifestsScript({ webRoot, sudo: true, sha256: digest }))),
                     triggers,
                 },
                 { parent: this, dependsOn: [this.copy] },
@@ -231,7 +231,7 @@ export class ManifestFileServer extends pulumi.ComponentResource {
                     `${name}-publish`,
                     {
                         create: pulumi.all([zipPath, sha256]).apply(([zip, digest]) => remoteBashCommand(publishManifestsScript({ ...spec, zipPath: zip, sha256: digest }))),
-                        delete: remoteBashCommand(unpublishManifestsScript(spec)),
+                        delete: sha256.apply((digest) => remoteBashCommand(unpublishManifestsScript({ ...spec, sha256: digest }))),
                         triggers: [sha256],
                     },
                     { parent: this },
@@ -269,7 +269,7 @@ export class ManifestFileServer extends pulumi.ComponentResource {
                         create: pulumi.all([remoteZip, sha256]).apply(([zip, digest]) =>
                             remoteBashCommand(publishManifestsScript({ zipPath: zip, sha256: digest, webRoot, keepReleases, sudo })),
                         ),
-                        delete: remoteBashCommand(unpublishManifestsScript({ webRoot, sudo })),
+                        delete: sha256.apply((digest) => remoteBashCommand(unpublishManifestsScript({ webRoot, sudo, sha256: digest }))),
                         triggers: [sha256],
                     },
                     { parent: this, dependsOn: [this.copy] },

@@ -51,7 +51,14 @@ export interface PublishSpec {
 }
 
 /** What the unpublish script needs: a whole PublishSpec fits. */
-export type UnpublishSpec = Pick<PublishSpec, "webRoot" | "sudo">;
+export type UnpublishSpec = Pick<PublishSpec, "webRoot" | "sudo"> & {
+    /**
+     * sha256 of the zip the unpublishing resource published. When the web root serves another
+     * release (a newer zip's, published by the resource that replaced this one), only this zip's
+     * releases are removed and the web root stays as it is. Default: unpublish whatever is served.
+     */
+    sha256?: string;
+};
 
 /** Prefix of the line the publish script prints last, followed by the release directory. */
 export const PUBLISHED_MARKER = "PALETTE_AIRGAP_PUBLISHED ";
@@ -283,8 +290,12 @@ export function publishManifestsScript(spec: PublishSpec): string {
 export function unpublishManifestsScript(spec: UnpublishSpec): string {
     const problems: string[] = [];
     checkWebRoot(spec.webRoot, problems);
+    if (spec.sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(spec.sha256)) {
+        problems.push(`sha256 must be 64 hex digits (got ${JSON.stringify(spec.sha256)})`);
+    }
     throwProblems("unpublishManifestsScript", problems);
     const sudo = spec.sudo ?? true;
+    const ownPrefix = spec.sha256 === undefined ? "" : spec.sha256.toLowerCase().slice(0, RELEASE_SHA_PREFIX_LENGTH);
     return [
         "#!/usr/bin/env bash",
         "# palette-airgap: unpublish the Palette manifests from this file server.",
@@ -298,6 +309,22 @@ export function unpublishManifestsScript(spec: UnpublishSpec): string {
         ...ownershipFunctions(),
         "",
         "preflight find readlink",
+        "",
+        "# Replaced by a newer publish (created before this one is deleted): it serves its own release,",
+        "# which stays; only this zip's releases go.",
+        `own_prefix=${shellQuote(ownPrefix)}`,
+        'if [ -n "$own_prefix" ] && as_root test -L "$web_root"; then',
+        '  current_target="$(as_root readlink -- "$web_root")"',
+        '  current_name="${current_target##*/}"',
+        '  if [[ "$current_name" != "$own_prefix"-* ]]; then',
+        '    if releases_dir_is_ours; then',
+        '      as_root find "$releases_dir" -mindepth 1 -maxdepth 1 \\( -name "$own_prefix-*" -o -name "$own_prefix-*.sha256" \\) -exec rm -rf -- {} +',
+        "    fi",
+        '    echo "left $web_root in place: it serves $current_name, a newer release than this one ($own_prefix)"',
+        '    echo "PALETTE_AIRGAP_UNPUBLISHED $web_root"',
+        "    exit 0",
+        "  fi",
+        "fi",
         "",
         "# Only what palette-airgap made is removed; anything else at these paths is left as it is.",
         'if web_root_is_our_link; then',

@@ -640,6 +640,26 @@ describe("publishing the manifests zip over SSH, served by nginx (127.0.0.1)", f
         assert.ok(!fs.readdirSync("/proc").some((p) => /^\d+$/.test(p) && readCmdline(p) === "sleep 613"), "the hanging step was stopped too");
     });
 
+    it("the unpublish of a replaced publish (its older zip's sha256) leaves the newer release served and removes only its own", async () => {
+        // pulumi replaces the publish Command by creating the new one first: the old one's delete
+        // then runs while the new zip is served (found by the real CLI: the web root went 404).
+        const older = makeZip("# replaced zip\nversions:\n  - 4.2.12\n");
+        assertPublished(await publish(older));
+        const newer = makeZip("# replacing zip\nversions:\n  - 4.2.13\n");
+        const served = assertPublished(await publish(newer, { keepReleases: 5 }));
+        assert.ok(releases().dirs.some((name) => name.startsWith(older.sha256.slice(0, 16))), "the older release should still be there before its unpublish");
+        const unpublish = await sshd.run(remoteBashCommand(unpublishManifestsScript({ webRoot, sudo: false, sha256: older.sha256 })));
+        assert.strictEqual(unpublish.code, 0, unpublish.stderr);
+        assert.match(unpublish.stdout, /left .* in place: it serves .*, a newer release than this one/);
+        assert.strictEqual(currentRelease(), served);
+        await assertServes(newer.versions);
+        assert.deepStrictEqual(releases().dirs.filter((name) => name.startsWith(older.sha256.slice(0, 16))), []);
+        assert.deepStrictEqual(releases().other.filter((name) => name.startsWith(older.sha256.slice(0, 16))), []);
+        // with the served zip's own sha256, the unpublish is a whole one (the next test's subject)
+        assert.ok(unpublishManifestsScript({ webRoot, sudo: false, sha256: newer.sha256 }).includes(newer.sha256.slice(0, 16)));
+        assert.throws(() => unpublishManifestsScript({ webRoot, sha256: "abc" }), /sha256 must be 64 hex digits/);
+    });
+
     it("unpublish removes the symlink and every release, and is idempotent", async () => {
         const command = remoteBashCommand(unpublishManifestsScript({ webRoot, sudo: false }));
         const first = await sshd.run(command);
