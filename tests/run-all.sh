@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (README "The two commands"): installs what the tests need on a fresh Debian
-# machine (Debian packages, npm ci), type-checks, runs every test, and prints one summary line.
+# machine (Debian packages, npm ci, the Pulumi toolchain built from Go modules), type-checks, runs
+# every test (end-to-end ones under the real pulumi CLI), and prints one summary line.
 # Under CI=true a skipped test fails the run: nothing may skip silently in CI.
 #
 #   ./tests/run-all.sh            every test
@@ -9,7 +10,8 @@
 # Test files run in TEST_JOBS mocha worker processes (default 2: both cores of the reference
 # machine; 1 runs them in this process), slowest first (tests/durations.json), so one long file
 # does not finish alone at the end. Files are independent: every service a test starts binds a
-# free port on 127.0.0.1 and lives in its own temporary directory. UPDATE_DURATIONS=1 records the
+# free port on 127.0.0.1 (the end-to-end file-server guest: ports 22 and 80 of a loopback address
+# of its own, 127.0.x.y) and lives in its own temporary directory. UPDATE_DURATIONS=1 records the
 # measured times into tests/durations.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,9 +34,11 @@ jobs="${TEST_JOBS:-2}"
 # manifests are published to, over SSH, and served from; openssh-client (ssh, ssh-agent) copies
 # the zip there, as on the machine that runs pulumi up; cloud-init validates the VM's user data
 # and systemd (systemd-analyze) its fallback web-server units; tmux is the terminal the stack
-# generator's interactive test types into; g++, make and python3 build the native SHA-256 addon
+# generator's interactive test types into; sudo is the file-server guest's in the end-to-end tests
+# (the publish runs as a non-root user with sudo, as on the VM), and git lists the checkout's files
+# they copy; g++, make and python3 build the native SHA-256 addon
 # (node-gyp).
-DEBIAN_PACKAGES=(openssl docker-registry apache2-utils skopeo makeself zip unzip jq curl openssh-server openssh-client nginx-light cloud-init systemd tmux g++ make python3)
+DEBIAN_PACKAGES=(openssl docker-registry apache2-utils skopeo makeself zip unzip jq curl openssh-server openssh-client nginx-light cloud-init systemd tmux g++ make python3 sudo git)
 
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do
@@ -65,6 +69,10 @@ npm run build:native --silent >/dev/null
 if [ "$mode" = full ]; then
   echo "Building the provider plugin (npm run build)"
   npm run build --silent
+  # The Pulumi CLI, its language hosts, ORAS, vcsim and govc from Go modules (the end-to-end
+  # tests run the real CLI); seconds when already built, about 15 minutes cold.
+  echo "Building the Pulumi toolchain from Go modules (scripts/pulumi-toolchain.sh)"
+  ./scripts/pulumi-toolchain.sh >/dev/null
 fi
 
 log=$(mktemp)
