@@ -138,6 +138,48 @@ describe("e2e: README Quick start and a stack's life under the real pulumi CLI (
         assertSucceeded(clean, "pulumi preview --refresh --expect-no-changes after the repair");
     });
 
+    /** The steps a preview plans, other than "same" (pulumi preview --json). */
+    const plannedSteps = async (): Promise<string[]> => {
+        const preview = await pulumi(["preview", "--stack", STACK, "--json"]);
+        assertSucceeded(preview, "pulumi preview --json");
+        const steps = (JSON.parse(preview.stdout) as { steps?: { op: string; urn: string }[] }).steps ?? [];
+        return steps.filter((step) => step.op !== "same").map((step) => `${step.op} ${step.urn.split("::").slice(-2).join("::")}`).sort();
+    };
+
+    it("a change of config (another pack binary) plans and does exactly that pack's run and the re-validation", async () => {
+        const harborWrites = () => site.packs.harbor.requests.filter((r) => r.method !== "GET" && r.method !== "HEAD").length;
+        const writes = harborWrites();
+        const packs = [...site.packBinaries, site.extraPackBinary].map((bin) => bin.path);
+        assertSucceeded(await pulumi(["config", "set", "--stack", STACK, "--path", "packBinaries[1]", packs[1]]), "pulumi config set --path packBinaries[1]");
+        assert.deepStrictEqual(await plannedSteps(), [
+            "create palette-airgap:index:AirgapEnvironment$palette-airgap:setup:PackUploads$command:local:Command::pack-cni-calico-3.26.0",
+            "update palette-airgap:index:AirgapEnvironment$palette-airgap:validate:Validation$palette-airgap:validate:ValidationRun::palette-validation",
+        ]);
+        const up = await pulumi(["up", "--stack", STACK, "--yes"]);
+        assertSucceeded(up, "pulumi up (another pack)");
+        assert.match(up.stdout, /pack-cni-calico-3\.26\.0 created/);
+        assert.doesNotMatch(up.stdout, /palette-setup-run (created|updated|replaced)/);
+        assert.strictEqual(harborWrites(), writes, "the Harbor projects were written to");
+        assert.ok((await site.packs.registry.catalog()).some((repo) => repo.includes("cni-calico")), "the new pack was not pushed");
+        assert.deepStrictEqual((await outputs()).packs.map((pack: { name: string }) => pack.name).sort(), ["cni-calico", "vault"]);
+    });
+
+    it("a change of config (another OVA) plans the template's replacement and the re-validation only, and up imports it", async () => {
+        assertSucceeded(await pulumi(["config", "set", "--stack", STACK, "ovaSource", site.nextOva.path]), "pulumi config set ovaSource");
+        const steps = await plannedSteps();
+        assert.deepStrictEqual(
+            steps.filter((step) => !/OvaTemplateImport::palette-template$/.test(step)),
+            ["update palette-airgap:index:AirgapEnvironment$palette-airgap:validate:Validation$palette-airgap:validate:ValidationRun::palette-validation"],
+            steps.join("\n"),
+        );
+        assert.ok(steps.some((step) => /^(replace|create-replacement) .*OvaTemplateImport::palette-template$/.test(step)), steps.join("\n"));
+        assertSucceeded(await pulumi(["up", "--stack", STACK, "--yes"]), "pulumi up (another OVA)");
+        const listed = site.govc(["ls", "/DC0/vm/spectro-templates"]);
+        assert.ok(listed.includes("/r_u-2204-0-k-12610-0"), listed);
+        assert.ok(!listed.includes(`/${TEMPLATE}`), `the replaced template is still there (lab): ${listed}`);
+        assert.strictEqual((await outputs()).templateName, "r_u-2204-0-k-12610-0");
+    });
+
     it("destroy of the lab stack leaves nothing in vcsim, the Harbors or the file server", async () => {
         const destroyed = await pulumi(["destroy", "--stack", STACK, "--yes"]);
         assertSucceeded(destroyed, "pulumi destroy");

@@ -20,7 +20,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { startHarborStandIn, type HarborStandIn } from "../../support/harborStandIn";
-import { buildFakePackBinary, buildFakeSetupBinary, type FakeBinary } from "../../support/makeselfBinaries";
+import { buildFakePackBinary, buildFakeSetupBinary, type FakeBinary, type FakeFaults } from "../../support/makeselfBinaries";
 import { startNginx, type TestNginx } from "../../support/nginx";
 import { buildTestOva, type TestOva } from "../../support/ovaBuilder";
 import { startRegistry, type TestRegistry } from "../../support/registry";
@@ -59,12 +59,16 @@ export interface AirgapSite {
     images: SiteHarbor;
     setupBinary: FakeBinary;
     packBinaries: FakeBinary[];
+    /** A pack binary the generated stack does not name (a later change of config adds it). */
+    extraPackBinary: FakeBinary;
     ova: TestOva;
+    /** Another OVA (a newer Kubernetes), for a change of ovaSource. */
+    nextOva: TestOva;
     guest: SiteGuest;
     /** One CA bundle: vcsim's and both Harbors' (for SSL_CERT_FILE / NODE_EXTRA_CA_CERTS). */
     caBundle: string;
-    /** Answers for `npm run new-stack -- <name> --non-interactive`, as flags. */
-    newStackFlags(stack: string): string[];
+    /** Answers for `npm run new-stack -- <name> --non-interactive`, as flags (the file server on `on`, default the site's guest). */
+    newStackFlags(stack: string, on?: SiteGuest): string[];
     /** Runs govc (the toolchain's, built from govmomi) against vcsim; the password only in its environment. */
     govc(args: string[]): string;
     /** The `pulumi config set --secret` values the generator asks for. */
@@ -90,50 +94,18 @@ async function startHarbor(username: string): Promise<SiteHarbor> {
     return { harbor, registry, endpoint: harbor.endpoint, username, password: registry.password, caFile: harbor.caFile };
 }
 
-/** Makes the guest's user (idempotent) with sudo, as the template's cloud-init would. */
-function ensureGuestUser(): void {
-    try {
-        execFileSync("id", [GUEST_USER], { stdio: "ignore" });
-    } catch {
-        execFileSync("useradd", ["--create-home", "--shell", "/bin/bash", GUEST_USER], { stdio: "pipe" });
-    }
-    // No password, but not locked ("!"): sshd without PAM refuses locked accounts even with a key.
-    execFileSync("usermod", ["--password", "*", GUEST_USER], { stdio: "pipe" });
-    fs.writeFileSync(`/etc/sudoers.d/${GUEST_USER}`, `${GUEST_USER} ALL=(ALL) NOPASSWD:ALL\n`, { mode: 0o440 });
-}
-
-let nextGuest = 0;
-
-/** A loopback address no other site of this process uses (127.0.0.1 stays the other services'). */
-function guestAddress(): string {
-    nextGuest += 1;
-    return `127.0.${(process.pid % 200) + 20}.${nextGuest + 10}`;
-}
-
-export async function startSite(options: { packs?: number } = {}): Promise<AirgapSite> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "palette-site-"));
+/**
+ * A file-server VM's guest: sshd (port 22) and nginx (port 80) on a loopback address of its own,
+ * the user with sudo, and a cloud-init whose boot stages are done. Another stack gets another.
+ */
+export async function startGuest(siteDir: string): Promise<SiteGuest & { stop(): Promise<void> }> {
+    const dir = fs.mkdtempSync(path.join(siteDir, "guest-"));
     fs.chmodSync(dir, 0o755);
     const stops: (() => Promise<void>)[] = [];
     const stop = async () => {
         for (const fn of stops.reverse()) await fn().catch(() => undefined);
-        fs.rmSync(dir, { recursive: true, force: true });
     };
     try {
-        const vcsim = await startVcsim();
-        stops.push(() => vcsim.stop());
-        const packs = await startHarbor("packs-admin");
-        stops.push(() => packs.harbor.stop(), () => packs.registry.stop());
-        const images = await startHarbor("robot-images");
-        stops.push(() => images.harbor.stop(), () => images.registry.stop());
-
-        const manifests = path.join(dir, "manifests");
-        fs.mkdirSync(manifests);
-        const setupBinary = buildFakeSetupBinary({ outDir: path.join(dir, "bins"), manifestsDir: manifests, version: "4.2.13" });
-        const packBinaries = Array.from({ length: options.packs ?? 1 }, (_unused, index) =>
-            buildFakePackBinary({ name: index === 0 ? "vault" : `extra${index}`, version: "0.24.1" }, { outDir: path.join(dir, "bins") }),
-        );
-        const ova = await buildTestOva(path.join(dir, "ova"), { fileName: "u-2204-0-k-12510-0.ova", diskBytes: 1024 * 1024 });
-
         ensureGuestUser();
         const address = guestAddress();
         const webRoot = path.join("/srv", path.basename(dir), "manifests");
@@ -157,6 +129,68 @@ export async function startSite(options: { packs?: number } = {}): Promise<Airga
         const nginx = await startNginx({ root: webRoot, host: address, port: 80 });
         stops.push(() => nginx.stop());
         const guest: SiteGuest = { address, sshd, nginx, webRoot, cloudInitCalls: () => fs.readFileSync(cloudInitCalls, "utf8"), publicKey: fs.readFileSync(`${sshd.privateKeyPath}.pub`, "utf8").trim(), privateKey: sshd.privateKey };
+        return { ...guest, stop };
+    } catch (error) {
+        await stop();
+        throw error;
+    }
+}
+
+/** Makes the guest's user (idempotent) with sudo, as the template's cloud-init would. */
+function ensureGuestUser(): void {
+    try {
+        execFileSync("id", [GUEST_USER], { stdio: "ignore" });
+    } catch {
+        try {
+            execFileSync("useradd", ["--create-home", "--shell", "/bin/bash", GUEST_USER], { stdio: "pipe" });
+        } catch (error) {
+            // Another test process may have made it meanwhile.
+            execFileSync("id", [GUEST_USER], { stdio: "ignore" });
+            void error;
+        }
+    }
+    // No password, but not locked ("!"): sshd without PAM refuses locked accounts even with a key.
+    execFileSync("usermod", ["--password", "*", GUEST_USER], { stdio: "pipe" });
+    fs.writeFileSync(`/etc/sudoers.d/${GUEST_USER}`, `${GUEST_USER} ALL=(ALL) NOPASSWD:ALL\n`, { mode: 0o440 });
+}
+
+let nextGuest = 0;
+
+/** A loopback address no other site of this process uses (127.0.0.1 stays the other services'). */
+function guestAddress(): string {
+    nextGuest += 1;
+    // From the pid: two test processes (mocha's parallel workers) never pick the same one.
+    return `127.${(Math.floor(process.pid / 250) % 250) + 1}.${(process.pid % 250) + 1}.${nextGuest + 10}`;
+}
+
+export async function startSite(options: { packs?: number; setupFaults?: FakeFaults } = {}): Promise<AirgapSite> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "palette-site-"));
+    fs.chmodSync(dir, 0o755);
+    const stops: (() => Promise<void>)[] = [];
+    const stop = async () => {
+        for (const fn of stops.reverse()) await fn().catch(() => undefined);
+        fs.rmSync(dir, { recursive: true, force: true });
+    };
+    try {
+        const vcsim = await startVcsim();
+        stops.push(() => vcsim.stop());
+        const packs = await startHarbor("packs-admin");
+        stops.push(() => packs.harbor.stop(), () => packs.registry.stop());
+        const images = await startHarbor("robot-images");
+        stops.push(() => images.harbor.stop(), () => images.registry.stop());
+
+        const manifests = path.join(dir, "manifests");
+        fs.mkdirSync(manifests);
+        const setupBinary = buildFakeSetupBinary({ outDir: path.join(dir, "bins"), manifestsDir: manifests, version: "4.2.13", faults: options.setupFaults });
+        const packBinaries = Array.from({ length: options.packs ?? 1 }, (_unused, index) =>
+            buildFakePackBinary({ name: index === 0 ? "vault" : `extra${index}`, version: "0.24.1" }, { outDir: path.join(dir, "bins") }),
+        );
+        const extraPackBinary = buildFakePackBinary({ name: "cni-calico", version: "3.26.0" }, { outDir: path.join(dir, "bins") });
+        const ova = await buildTestOva(path.join(dir, "ova"), { fileName: "u-2204-0-k-12510-0.ova", diskBytes: 1024 * 1024 });
+        const nextOva = await buildTestOva(path.join(dir, "ova-next"), { fileName: "u-2204-0-k-12610-0.ova", diskBytes: 1024 * 1024, seed: 2 });
+
+        const guest = await startGuest(dir);
+        stops.push(() => guest.stop());
 
         const caBundle = path.join(dir, "ca-bundle.pem");
         fs.writeFileSync(caBundle, [vcsim.caFile, packs.caFile, images.caFile].map((file) => fs.readFileSync(file, "utf8")).join("\n"));
@@ -168,11 +202,13 @@ export async function startSite(options: { packs?: number } = {}): Promise<Airga
             images,
             setupBinary,
             packBinaries,
+            extraPackBinary,
             ova,
+            nextOva,
             guest,
             caBundle,
             secrets: { vspherePassword: vcsim.password, registryPassword: packs.password, imageRegistryPassword: images.password, fileServerSshPrivateKey: guest.privateKey },
-            newStackFlags: (stack) => [
+            newStackFlags: (stack, on = guest) => [
                 "--lifecycle", "lab",
                 "--vsphereServer", vcsim.host,
                 "--vsphereUser", vcsim.username,
@@ -196,12 +232,12 @@ export async function startSite(options: { packs?: number } = {}): Promise<Airga
                 "--minFreeGb", "0",
                 "--fileServerName", `palette-manifests-${stack}`,
                 "--fileServerTemplate", "DC0_H0_VM0",
-                "--fileServerIp", `${address}/8`,
+                "--fileServerIp", `${on.address}/8`,
                 "--fileServerGateway", "127.0.0.1",
                 "--fileServerDns", "127.0.0.1",
                 "--fileServerSshUser", GUEST_USER,
-                "--fileServerSshPublicKey", guest.publicKey,
-                "--fileServerWebRoot", webRoot,
+                "--fileServerSshPublicKey", on.publicKey,
+                "--fileServerWebRoot", on.webRoot,
             ],
             govc: (args) =>
                 execFileSync(path.join(GOVMOMI_BIN, "govc"), args, {
