@@ -43,6 +43,8 @@ function runProcess(argv: string[], options: { cwd?: string; env: Record<string,
         };
         child.stdout.on("data", stream(out, logging === "stdout" || logging === "stdoutAndStderr"));
         child.stderr.on("data", stream(err, logging === "stderr" || logging === "stdoutAndStderr"));
+        // A command that exits before reading its stdin (`true`) closes the pipe: EPIPE is no error of ours.
+        child.stdin.on("error", () => undefined);
         child.stdin.end(options.stdin ?? "");
         const stop = () => {
             try {
