@@ -46,6 +46,9 @@ describe("examples/yaml: a Pulumi YAML program using AirgapEnvironment", functio
                 if (reference) {
                     assert.ok(program.config?.[reference[1]], `${name}.${property} refers to config ${reference[1]}, which the program does not declare`);
                     assert.strictEqual(program.config[reference[1]].secret === true, type.inputProperties[property].secret === true, `${property}: secret in the schema exactly when its config is`);
+                    const declared = program.config[reference[1]].type;
+                    const expected = type.inputProperties[property].type ?? "string";
+                    assert.strictEqual(declared, expected, `config ${reference[1]} is declared ${declared}, the schema's ${property} is ${expected}`);
                 }
             }
         }
@@ -62,9 +65,15 @@ describe("examples/yaml: a Pulumi YAML program using AirgapEnvironment", functio
         const secrets: Record<string, string> = {};
         for (const [key, value] of Object.entries(properties)) {
             const reference = /^\$\{(\w+)\}$/.exec(String(value));
-            if (reference) {
+            if (!reference) continue;
+            const config = program.config[reference[1]];
+            if (config.secret === true) {
                 secrets[key] = TEST_SECRETS[reference[1]];
                 delete properties[key];
+            } else {
+                // A site value: the config key's declared default (what `pulumi config set` replaces).
+                assert.ok("default" in config, `config ${reference[1]} has no default`);
+                properties[key] = config.default;
             }
         }
         // Exactly the example's values: the stack file's keys the example does not set are removed.
