@@ -11,6 +11,7 @@
  * file-server guest), with the same stand-in vSphere and Command plugins (their Go modules are
  * not served here). Needs root (the guest's sshd), like the end-to-end tests.
  */
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { startSite } from "../tests/e2e/support/airgapSite";
@@ -60,6 +61,8 @@ function baselineProject(dir: string, components: number, customs: number): stri
 async function main(): Promise<void> {
     if (!toolchainReady()) throw new Error("build the toolchain first: ./scripts/pulumi-toolchain.sh");
     const runs = argument("runs", 5);
+    // dist/ must be this checkout's program, or the "main from dist/" runs would measure another one.
+    execFileSync("npm", ["run", "build", "--silent"], { cwd: PROJECT_ROOT, stdio: "inherit" });
     const site = await startSite();
     const session = new PulumiSession({ SSL_CERT_FILE: site.caBundle, NODE_EXTRA_CA_CERTS: site.caBundle, PALETTE_E2E_GOVC: path.join(GOVMOMI_BIN, "govc"), PULUMI_NODEJS_TRANSPILE_ONLY: "true" });
     session.installStandIns();

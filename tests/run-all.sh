@@ -36,9 +36,10 @@ jobs="${TEST_JOBS:-2}"
 # and systemd (systemd-analyze) its fallback web-server units; tmux is the terminal the stack
 # generator's interactive test types into; sudo is the file-server guest's in the end-to-end tests
 # (the publish runs as a non-root user with sudo, as on the VM), and git lists the checkout's files
-# they copy; g++, make and python3 build the native SHA-256 addon
+# they copy; python3-venv holds the Pulumi Python SDK of the Python e2e test (scripts/python-sdk.sh);
+# g++, make and python3 build the native SHA-256 addon
 # (node-gyp).
-DEBIAN_PACKAGES=(openssl docker-registry apache2-utils skopeo makeself zip unzip jq curl openssh-server openssh-client nginx-light cloud-init systemd tmux g++ make python3 sudo git)
+DEBIAN_PACKAGES=(openssl docker-registry apache2-utils skopeo makeself zip unzip jq curl openssh-server openssh-client nginx-light cloud-init systemd tmux g++ make python3 sudo git python3-venv)
 
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do
@@ -73,6 +74,9 @@ if [ "$mode" = full ]; then
   # tests run the real CLI); seconds when already built, about 15 minutes cold.
   echo "Building the Pulumi toolchain from Go modules (scripts/pulumi-toolchain.sh)"
   ./scripts/pulumi-toolchain.sh >/dev/null
+  # The Pulumi Python SDK (PyPI, the CLI's version) and its SDK generator, for the Python e2e test.
+  echo "Installing the Pulumi Python SDK (scripts/python-sdk.sh)"
+  ./scripts/python-sdk.sh >/dev/null
 fi
 
 log=$(mktemp)
