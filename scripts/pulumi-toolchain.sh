@@ -34,16 +34,8 @@ mkdir -p "$bin" "$stamps"
 say() { echo "pulumi-toolchain: $*" >&2; }
 fail() { say "$*"; exit 1; }
 
-# The machine's Go (1.25 or newer: pkg/v3 needs it), never an older one earlier on PATH (Debian's
-# golang-go is 1.19). GOTOOLCHAIN=local: go must not fetch another toolchain by itself.
-export GOTOOLCHAIN=local GOFLAGS=-mod=readonly
-go_binary=""
-for candidate in "${GO:-}" /usr/local/go/bin/go "$(command -v go || true)"; do
-  [ -n "$candidate" ] && [ -x "$candidate" ] || continue
-  minor="$("$candidate" env GOVERSION 2>/dev/null | sed -n 's/^go1\.\([0-9]*\).*/\1/p')"
-  if [ -n "$minor" ] && [ "$minor" -ge 25 ]; then go_binary="$candidate"; break; fi
-done
-[ -n "$go_binary" ] || fail "no Go 1.25 or newer found (tried \$GO, /usr/local/go/bin/go, go on PATH)"
+# shellcheck source=scripts/toolchain/find-go.sh
+source "$root/scripts/toolchain/find-go.sh"
 go_version="$("$go_binary" env GOVERSION)"
 
 # The pins that come from a lock file must agree with it.

@@ -34,14 +34,8 @@ else
 fi
 
 # The generator, from the same pkg/v3 as the CLI (its go.mod pin must agree with the CLI's).
-export GOTOOLCHAIN=local GOFLAGS=-mod=readonly
-go_binary=""
-for candidate in "${GO:-}" /usr/local/go/bin/go "$(command -v go || true)"; do
-  [ -n "$candidate" ] && [ -x "$candidate" ] || continue
-  minor="$("$candidate" env GOVERSION 2>/dev/null | sed -n 's/^go1\.\([0-9]*\).*/\1/p')"
-  if [ -n "$minor" ] && [ "$minor" -ge 25 ]; then go_binary="$candidate"; break; fi
-done
-[ -n "$go_binary" ] || fail "no Go 1.25 or newer found (tried \$GO, /usr/local/go/bin/go, go on PATH)"
+# shellcheck source=scripts/toolchain/find-go.sh
+source "$root/scripts/toolchain/find-go.sh"
 dir="$root/scripts/toolchain/pysdkgen"
 pin="$(sed -n 's#^\(require \)\{0,1\}[[:space:]]*github.com/pulumi/pulumi/pkg/v3 v\([^ ]*\).*#\2#p' "$dir/go.mod" | head -1)"
 [ "$pin" = "$version" ] || fail "scripts/toolchain/pysdkgen/go.mod pins github.com/pulumi/pulumi/pkg/v3 v$pin but the CLI is $version: make them equal (go get github.com/pulumi/pulumi/pkg/v3@v$version && go mod tidy there)"

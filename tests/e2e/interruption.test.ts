@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { startSite, type AirgapSite } from "./support/airgapSite";
 import { freshCopy } from "./support/project";
-import { assertSucceeded, finished, PROJECT_ROOT, PulumiSession, requireToolchain, type CliResult } from "./support/pulumiCli";
+import { assertSucceeded, finished, PROJECT_ROOT, PulumiSession, requireToolchain, type CliResult, stepsInOrder } from "./support/pulumiCli";
 import { GOVMOMI_BIN } from "../support/vcsim";
 
 const STACK = "interrupted";
@@ -29,7 +29,6 @@ describe("e2e: Ctrl-C during the setup run and the README's recovery (real pulum
     let session: PulumiSession;
     let project: string;
     let templateMoref = "";
-    let failed = false;
 
     const pulumi = (args: string[], input?: string): Promise<CliResult> => session.run([...args, "--stack", STACK], { cwd: project, input });
     const templateRef = () => site.govc(["find", "-i", "/DC0/vm/spectro-templates", "-name", TEMPLATE]);
@@ -48,13 +47,7 @@ describe("e2e: Ctrl-C during the setup run and the README's recovery (real pulum
         for (const [key, value] of Object.entries(site.secrets)) assertSucceeded(await pulumi(["config", "set", "--secret", key], value), `config set ${key}`);
     });
 
-    beforeEach(function () {
-        if (failed) throw new Error("an earlier step of this session failed");
-    });
-
-    afterEach(function () {
-        if (this.currentTest?.state === "failed") failed = true;
-    });
+    stepsInOrder();
 
     after(async () => {
         await session?.cleanup();

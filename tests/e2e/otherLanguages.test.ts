@@ -23,7 +23,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { startSite, type AirgapSite } from "./support/airgapSite";
 import { GOVMOMI_BIN } from "../support/vcsim";
-import { assertSucceeded, PROJECT_ROOT, PulumiSession, requireToolchain, type CliResult } from "./support/pulumiCli";
+import { assertSucceeded, PROJECT_ROOT, PulumiSession, requireToolchain, type CliResult, stepsInOrder } from "./support/pulumiCli";
 
 const VERSION: string = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")).version;
 const TEMPLATE = "r_u-2204-0-k-12510-0";
@@ -223,7 +223,6 @@ function pythonProgram(declared: Record<string, DeclaredConfig>): string {
 describe("e2e: other languages use the installed plugin tarball under the real pulumi CLI (stand-in vsphere/command plugins: their modules are not served here)", function () {
     this.timeout(900_000);
     let session: PulumiSession;
-    let failed = false;
 
     before(function () {
         requireToolchain(this);
@@ -231,13 +230,7 @@ describe("e2e: other languages use the installed plugin tarball under the real p
         session.installStandIns();
     });
 
-    beforeEach(function () {
-        if (failed) throw new Error("an earlier step of this session failed");
-    });
-
-    afterEach(function () {
-        if (this.currentTest?.state === "failed") failed = true;
-    });
+    const steps = stepsInOrder();
 
     after(async () => {
         await session?.cleanup();
@@ -268,7 +261,7 @@ describe("e2e: other languages use the installed plugin tarball under the real p
         const consumer = new Consumer(() => session, "yaml-consumer", "palette-airgap-yaml", "lab");
 
         before(async function () {
-            if (failed) return;
+            if (steps.failed) return;
             consumer.site = await startSite();
             fs.cpSync(EXAMPLE, consumer.dir, { recursive: true });
         });
@@ -302,7 +295,7 @@ describe("e2e: other languages use the installed plugin tarball under the real p
         }));
 
         before(async function () {
-            if (failed) return;
+            if (steps.failed) return;
             requirePythonSdk(this);
             consumer.site = await startSite();
             fs.mkdirSync(consumer.dir);

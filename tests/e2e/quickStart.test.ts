@@ -13,7 +13,7 @@ import * as path from "path";
 import { startSite, type AirgapSite } from "./support/airgapSite";
 import { freshCopy, npmCiOffline, secretCommands } from "./support/project";
 import { GOVMOMI_BIN } from "../support/vcsim";
-import { assertSucceeded, PulumiSession, requireToolchain, type CliResult } from "./support/pulumiCli";
+import { assertSucceeded, PulumiSession, requireToolchain, type CliResult, stepsInOrder } from "./support/pulumiCli";
 
 const STACK = "site-e2e";
 const TEMPLATE = "r_u-2204-0-k-12510-0";
@@ -23,7 +23,6 @@ describe("e2e: README Quick start and a stack's life under the real pulumi CLI (
     let site: AirgapSite;
     let session: PulumiSession;
     let project: string;
-    let failed = false;
 
     const pulumi = (args: string[], input?: string): Promise<CliResult> => session.run(args, { cwd: project, input });
     const stateFile = () => path.join(session.stateDir, ".pulumi", "stacks", "palette-airgap", `${STACK}.json`);
@@ -49,13 +48,7 @@ describe("e2e: README Quick start and a stack's life under the real pulumi CLI (
         project = freshCopy(path.join(session.dir, "palette-airgap"));
     });
 
-    beforeEach(function () {
-        if (failed) throw new Error("an earlier step of this session failed");
-    });
-
-    afterEach(function () {
-        if (this.currentTest?.state === "failed") failed = true;
-    });
+    stepsInOrder();
 
     after(async () => {
         await session?.cleanup();

@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { startGuest, startSite, type AirgapSite, type SiteGuest } from "./support/airgapSite";
 import { freshCopy } from "./support/project";
-import { assertSucceeded, PROJECT_ROOT, PulumiSession, requireToolchain, type CliResult } from "./support/pulumiCli";
+import { assertSucceeded, PROJECT_ROOT, PulumiSession, requireToolchain, type CliResult, stepsInOrder } from "./support/pulumiCli";
 import { GOVMOMI_BIN } from "../support/vcsim";
 
 const PROD = "harbor-prod";
@@ -35,7 +35,6 @@ describe("e2e: a production and a lab stack side by side, destroy per stack kind
     let labGuest: SiteGuest & { stop(): Promise<void> };
     let session: PulumiSession;
     let project: string;
-    let failed = false;
 
     const pulumi = (stack: string, args: string[], input?: string): Promise<CliResult> => session.run([...args, "--stack", stack], { cwd: project, input });
     const fetchVersions = async (guest: SiteGuest) => (await fetch(`http://${guest.address}/roar/nickfury/versions.yaml`)).status;
@@ -53,13 +52,7 @@ describe("e2e: a production and a lab stack side by side, destroy per stack kind
         fs.cpSync(path.join(PROJECT_ROOT, "dist"), path.join(project, "dist"), { recursive: true });
     });
 
-    beforeEach(function () {
-        if (failed) throw new Error("an earlier step of this session failed");
-    });
-
-    afterEach(function () {
-        if (this.currentTest?.state === "failed") failed = true;
-    });
+    stepsInOrder();
 
     after(async () => {
         await session?.cleanup();

@@ -154,3 +154,18 @@ export function assertSucceeded(result: CliResult, what: string): void {
         throw new Error(`${what} exited ${result.code ?? result.signal}:\n${result.output.slice(-20000)}`);
     }
 }
+
+/**
+ * For a describe whose tests are one user's steps in order, each on the state the one before left:
+ * once a step fails, the following ones fail at once (saying so) instead of acting on a broken state.
+ */
+export function stepsInOrder(): { readonly failed: boolean } {
+    const state = { failed: false };
+    beforeEach(function () {
+        if (state.failed) throw new Error("an earlier step of this session failed");
+    });
+    afterEach(function () {
+        if (this.currentTest?.state === "failed") state.failed = true;
+    });
+    return state;
+}
