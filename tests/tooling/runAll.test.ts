@@ -30,6 +30,11 @@ describe("tests/run-all.sh", function () {
         // Both modes build the native SHA-256 addon (npm run build:native), the full mode also the
         // provider plugin (npm run build): here marker files.
         fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "run-all-test", private: true, scripts: { build: "echo built > built.txt", "build:native": "echo native > native.txt" } }));
+        // The full mode also builds the Pulumi toolchain and installs the Python SDK: marker files too.
+        for (const [script, marker] of [["scripts/pulumi-toolchain.sh", "toolchain.txt"], ["scripts/python-sdk.sh", "python-sdk.txt"]]) {
+            fs.mkdirSync(path.join(project, "scripts"), { recursive: true });
+            fs.writeFileSync(path.join(project, script), `#!/usr/bin/env bash\necho done > ${marker}\n`, { mode: 0o755 });
+        }
         // A small tsconfig (mocha's types only): the type check of each run stays short.
         // Older than node_modules/.package-lock.json, so that the script does not run npm ci.
         fs.copyFileSync(path.join(PROJECT_ROOT, "package-lock.json"), path.join(project, "package-lock.json"));
@@ -55,6 +60,8 @@ describe("tests/run-all.sh", function () {
         assert.notStrictEqual(result.status, 0, result.output);
         assert.ok(fs.existsSync(path.join(project, "built.txt")), "the full mode builds the plugin before the tests");
         assert.ok(fs.existsSync(path.join(project, "native.txt")), "the full mode builds the native addon before the tests");
+        assert.ok(fs.existsSync(path.join(project, "toolchain.txt")), "the full mode builds the Pulumi toolchain (the e2e tests run the real CLI)");
+        assert.ok(fs.existsSync(path.join(project, "python-sdk.txt")), "the full mode installs the Python SDK (the Python e2e test)");
         assert.deepStrictEqual(result.summary, ["tests: 4 passed, 1 failed, 1 skipped"], result.output);
         // Each file ran in a worker (fileDurations.js records only there) and got a measured time.
         const durations = JSON.parse(fs.readFileSync(path.join(project, "tests", "durations.json"), "utf8"));
@@ -65,11 +72,13 @@ describe("tests/run-all.sh", function () {
     it("--quick: only unit, contract and mock tests, after building the native addon", () => {
         fs.rmSync(path.join(project, "built.txt"), { force: true });
         fs.rmSync(path.join(project, "native.txt"), { force: true });
+        fs.rmSync(path.join(project, "toolchain.txt"), { force: true });
         const result = runAll(["--quick"]);
         assert.strictEqual(result.status, 0, result.output);
         assert.deepStrictEqual(result.summary, ["tests: 3 passed, 0 failed, 1 skipped"]);
         assert.doesNotMatch(result.output, /vsphere/);
         assert.ok(!fs.existsSync(path.join(project, "built.txt")), "the quick mode has no plugin tests and does not build the plugin");
+        assert.ok(!fs.existsSync(path.join(project, "toolchain.txt")), "the quick mode runs no e2e test and builds no toolchain");
         assert.ok(fs.existsSync(path.join(project, "native.txt")), "the quick mode builds the native addon too");
     });
 
