@@ -34,14 +34,11 @@ mkdir -p "$bin" "$stamps"
 say() { echo "pulumi-toolchain: $*" >&2; }
 fail() { say "$*"; exit 1; }
 
-# shellcheck source=scripts/toolchain/find-go.sh
-source "$root/scripts/toolchain/find-go.sh"
+# shellcheck source=scripts/toolchain/common.sh
+source "$root/scripts/toolchain/common.sh"
 go_version="$("$go_binary" env GOVERSION)"
 
 # The pins that come from a lock file must agree with it.
-lock_version() { node -p "require('$root/package-lock.json').packages['node_modules/$1'].version"; }
-# The version a tools module requires of a module (a `require` line of its go.mod, in a block or not).
-pin_of() { sed -n "s#^\(require \)\{0,1\}[[:space:]]*$2 v\([^ ]*\).*#\2#p" "$root/scripts/toolchain/$1/go.mod" | head -1; }
 cli_pin="$(pin_of cli github.com/pulumi/pulumi/pkg/v3)"
 sdk_lock="$(lock_version @pulumi/pulumi)"
 [ "$cli_pin" = "$sdk_lock" ] || fail "scripts/toolchain/cli/go.mod pins github.com/pulumi/pulumi/pkg/v3 v$cli_pin but package-lock.json has @pulumi/pulumi $sdk_lock: make them equal (go get github.com/pulumi/pulumi/pkg/v3@v$sdk_lock github.com/pulumi/pulumi/sdk/v3@v$sdk_lock && go mod tidy in scripts/toolchain/cli)"

@@ -21,7 +21,9 @@ venv="$root/.tools/python"
 say() { echo "python-sdk: $*" >&2; }
 fail() { say "$*"; exit 1; }
 
-version="$(node -p "require('$root/package-lock.json').packages['node_modules/@pulumi/pulumi'].version")"
+# shellcheck source=scripts/toolchain/common.sh
+source "$root/scripts/toolchain/common.sh"
+version="$(lock_version @pulumi/pulumi)"
 requirements=("pulumi==$version" "parver==1.0.1.post0" "semver==3.2.0" "wheel==0.48.0")
 stamp="$(printf '%s\n' "${requirements[@]}" | sha256sum | cut -c1-16)"
 if [ "$(cat "$venv/.requirements" 2>/dev/null)" != "$stamp" ] || [ ! -x "$venv/bin/python" ]; then
@@ -34,10 +36,8 @@ else
 fi
 
 # The generator, from the same pkg/v3 as the CLI (its go.mod pin must agree with the CLI's).
-# shellcheck source=scripts/toolchain/find-go.sh
-source "$root/scripts/toolchain/find-go.sh"
 dir="$root/scripts/toolchain/pysdkgen"
-pin="$(sed -n 's#^\(require \)\{0,1\}[[:space:]]*github.com/pulumi/pulumi/pkg/v3 v\([^ ]*\).*#\2#p' "$dir/go.mod" | head -1)"
+pin="$(pin_of pysdkgen github.com/pulumi/pulumi/pkg/v3)"
 [ "$pin" = "$version" ] || fail "scripts/toolchain/pysdkgen/go.mod pins github.com/pulumi/pulumi/pkg/v3 v$pin but the CLI is $version: make them equal (go get github.com/pulumi/pulumi/pkg/v3@v$version && go mod tidy there)"
 gen_stamp="$(cat "$dir"/go.mod "$dir"/go.sum "$dir"/*.go | sha256sum | cut -c1-16)-$("$go_binary" env GOVERSION)"
 if [ -x "$venv/bin/pulumi-python-sdkgen" ] && [ "$(cat "$venv/.sdkgen" 2>/dev/null)" = "$gen_stamp" ]; then
