@@ -15,7 +15,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { startSite } from "../tests/e2e/support/airgapSite";
-import { freshCopy } from "../tests/e2e/support/project";
+import { copyWithCheckoutBuild } from "../tests/e2e/support/project";
 import { assertSucceeded, PulumiSession, PROJECT_ROOT, toolchainReady } from "../tests/e2e/support/pulumiCli";
 import { GOVMOMI_BIN } from "../tests/support/vcsim";
 import { median } from "./stats";
@@ -67,9 +67,7 @@ async function main(): Promise<void> {
     const session = new PulumiSession({ SSL_CERT_FILE: site.caBundle, NODE_EXTRA_CA_CERTS: site.caBundle, PALETTE_E2E_GOVC: path.join(GOVMOMI_BIN, "govc"), PULUMI_NODEJS_TRANSPILE_ONLY: "true" });
     session.installStandIns();
     try {
-        const project = freshCopy(path.join(session.dir, "palette-airgap"));
-        fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(project, "node_modules"));
-        fs.cpSync(path.join(PROJECT_ROOT, "dist"), path.join(project, "dist"), { recursive: true });
+        const project = copyWithCheckoutBuild(path.join(session.dir, "palette-airgap"));
         const inProject = (args: string[], input?: string) => session.run(args, { cwd: project, input });
         assertSucceeded(await session.run(["run", "--silent", "new-stack", "--", STACK, "--non-interactive", ...site.newStackFlags(STACK)], { cwd: project }, "npm"), "new-stack");
         assertSucceeded(await inProject(["stack", "select", "--create", STACK]), "stack select");

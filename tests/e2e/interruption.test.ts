@@ -7,11 +7,10 @@
  */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
-import * as fs from "fs";
 import * as path from "path";
 import { startSite, type AirgapSite } from "./support/airgapSite";
-import { freshCopy } from "./support/project";
-import { assertSucceeded, finished, PROJECT_ROOT, PulumiSession, requireToolchain, type CliResult, stepsInOrder } from "./support/pulumiCli";
+import { copyWithCheckoutBuild } from "./support/project";
+import { assertSucceeded, finished, PulumiSession, requireToolchain, type CliResult, stepsInOrder } from "./support/pulumiCli";
 import { GOVMOMI_BIN } from "../support/vcsim";
 
 const STACK = "interrupted";
@@ -38,10 +37,8 @@ describe("e2e: Ctrl-C during the setup run and the README's recovery (real pulum
         site = await startSite({ setupFaults: { sleepBeforePush: 40 } });
         session = new PulumiSession({ SSL_CERT_FILE: site.caBundle, NODE_EXTRA_CA_CERTS: site.caBundle, PALETTE_E2E_GOVC: path.join(GOVMOMI_BIN, "govc") });
         session.installStandIns();
-        project = freshCopy(path.join(session.dir, "palette-airgap"));
-        fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(project, "node_modules"));
-        // Copied after the sources, so newer than them: the plugin takes it as built (scripts/distFreshness.js).
-        fs.cpSync(path.join(PROJECT_ROOT, "dist"), path.join(project, "dist"), { recursive: true });
+        // The Quick start test runs npm ci itself; here the checkout's packages and build serve.
+        project = copyWithCheckoutBuild(path.join(session.dir, "palette-airgap"));
         assertSucceeded(await session.run(["run", "--silent", "new-stack", "--", STACK, "--non-interactive", ...site.newStackFlags(STACK)], { cwd: project }, "npm"), "new-stack");
         assertSucceeded(await session.run(["stack", "init", STACK], { cwd: project }), "stack init");
         for (const [key, value] of Object.entries(site.secrets)) assertSucceeded(await pulumi(["config", "set", "--secret", key], value), `config set ${key}`);

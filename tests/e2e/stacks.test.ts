@@ -10,8 +10,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { startGuest, startSite, type AirgapSite, type SiteGuest } from "./support/airgapSite";
-import { freshCopy } from "./support/project";
-import { assertSucceeded, PROJECT_ROOT, PulumiSession, requireToolchain, type CliResult, stepsInOrder } from "./support/pulumiCli";
+import { copyWithCheckoutBuild } from "./support/project";
+import { assertSucceeded, PulumiSession, requireToolchain, type CliResult, stepsInOrder } from "./support/pulumiCli";
 import { GOVMOMI_BIN } from "../support/vcsim";
 
 const PROD = "harbor-prod";
@@ -45,11 +45,8 @@ describe("e2e: a production and a lab stack side by side, destroy per stack kind
         labGuest = await startGuest(site.dir);
         session = new PulumiSession({ SSL_CERT_FILE: site.caBundle, NODE_EXTRA_CA_CERTS: site.caBundle, PALETTE_E2E_GOVC: path.join(GOVMOMI_BIN, "govc") });
         session.installStandIns();
-        project = freshCopy(path.join(session.dir, "palette-airgap"));
-        // The Quick start test runs npm ci itself; here the checkout's packages and plugin build serve.
-        fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(project, "node_modules"));
-        // Copied after the sources, so newer than them: the plugin takes it as built (scripts/distFreshness.js).
-        fs.cpSync(path.join(PROJECT_ROOT, "dist"), path.join(project, "dist"), { recursive: true });
+        // The Quick start test runs npm ci itself; here the checkout's packages and build serve.
+        project = copyWithCheckoutBuild(path.join(session.dir, "palette-airgap"));
     });
 
     stepsInOrder();

@@ -151,17 +151,14 @@ function commandResource(inputNames: readonly string[], run: Runner): StandInRes
     };
 }
 
-let configured: Props = {};
 serveStandIn({
     name: "command",
     version: "1.2.1",
-    configure(values) {
-        configured = values;
-    },
+    // pulumi-command has no provider configuration: each resource carries what it needs.
+    configure() {},
     resources: {
         "command:local:Command": commandResource(LOCAL_INPUTS, runLocal),
         "command:remote:Command": commandResource(REMOTE_INPUTS, runRemote),
     },
     functions: {},
 });
-void configured;

@@ -26,15 +26,11 @@ export type Props = Record<string, any>;
 /** The engine's signature key of a wrapped secret value. */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
-/** The engine's marker for a value not known during preview. */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
 export interface DiffOutcome {
     /** Changed input names that force a replacement. */
     replaces: string[];
     /** Changed input names updated in place. */
     updates: string[];
-    deleteBeforeReplace?: boolean;
 }
 
 export interface CallContext {
@@ -136,7 +132,6 @@ export function serveStandIn(provider: StandInProvider): void {
         response.setChanges(changed.length > 0 ? providerProto.DiffResponse.DiffChanges.DIFF_SOME : providerProto.DiffResponse.DiffChanges.DIFF_NONE);
         response.setReplacesList(outcome.replaces);
         response.setDiffsList(changed);
-        response.setDeletebeforereplace(outcome.deleteBeforeReplace ?? false);
         response.setHasdetaileddiff(true);
         const detailed = response.getDetaileddiffMap();
         for (const key of changed) {

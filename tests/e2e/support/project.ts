@@ -24,6 +24,18 @@ export function freshCopy(dir: string): string {
     return dir;
 }
 
+/**
+ * A fresh copy of the checkout that runs with the checkout's packages and build: node_modules
+ * linked, dist/ copied after the sources, so newer than them (the plugin takes it as built:
+ * scripts/distFreshness.js). For tests other than the Quick start's, which runs `npm ci` itself.
+ */
+export function copyWithCheckoutBuild(dir: string): string {
+    freshCopy(dir);
+    fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(dir, "node_modules"));
+    fs.cpSync(path.join(PROJECT_ROOT, "dist"), path.join(dir, "dist"), { recursive: true });
+    return dir;
+}
+
 /** `npm ci` in `dir`, from the local cache only. */
 export function npmCiOffline(dir: string): void {
     const result = spawnSync("npm", ["ci", "--offline", "--no-audit", "--no-fund"], { cwd: dir, encoding: "utf8", timeout: 600_000 });
